@@ -1,0 +1,49 @@
+"""The orders hub: create_app() reads as the table of contents of the product."""
+import os
+
+from flask import Flask
+
+from app.config import load_config
+from app.database import engine_options, install_sqlite_hooks
+from app.extensions import csrf, db, login_manager, migrate
+from app.json import OrdersJSONProvider
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder="../templates", static_folder="../static")
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, overrides))
+    app.config.setdefault(
+        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    )
+    app.json = OrdersJSONProvider(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models, order_models  # noqa: F401  (tables known to migrations)
+
+    db.init_app(app)
+    migrate.init_app(app, db, render_as_batch=True, compare_type=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    with app.app_context():
+        install_sqlite_hooks(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+
+    # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply to it.
+    csrf.exempt(api_bp)
+    app.register_blueprint(api_bp)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

@@ -1,0 +1,6 @@
+"""The JSON API under /api (contract 4): thin handlers over the services."""
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+from app.api import auth, catalog, orders, problems, tickets  # noqa: E402,F401

@@ -1,0 +1,59 @@
+"""Sign-in, token refresh and sign-out (contract 4.4)."""
+from flask import g, jsonify
+
+from app.api import bp
+from app.api.access import PUBLIC, SIGNED_IN, guarded, new_request_id
+from app.api.bodies import Refresh, SignIn, parse_body
+from app.api.serializers import signed_in_user_json
+from app.json import format_datetime
+from app.services import users
+
+
+@bp.before_app_request
+def assign_request_id():
+    g.request_id = new_request_id()
+
+
+@bp.after_app_request
+def add_request_id(response):
+    if g.get("request_id"):
+        response.headers["X-Request-Id"] = g.request_id
+    return response
+
+
+def _token_pair(issued) -> dict:
+    token, token_id, refresh = issued
+    return {"tokenId": token_id, "refreshToken": refresh,
+            "expiresAt": format_datetime(token.expires_at),
+            "user": signed_in_user_json(token.user, token.device)}
+
+
+@bp.post("/auth")
+@guarded(PUBLIC)
+def sign_in():
+    body = parse_body(SignIn)
+    return jsonify(_token_pair(users.sign_in(
+        user_name=body.user_name, password=body.password, device_name=body.device_name)))
+
+
+@bp.get("/auth")
+@guarded(SIGNED_IN)
+def signed_in_user():
+    return jsonify(signed_in_user_json(g.user, g.token.device))
+
+
+@bp.post("/auth/refresh")
+@guarded(PUBLIC)
+def refresh():
+    body = parse_body(Refresh)
+    return jsonify(_token_pair(users.refresh_token(token_id=body.token_id,
+                                                   refresh=body.refresh_token)))
+
+
+@bp.delete("/auth")
+@guarded(SIGNED_IN)
+def sign_out():
+    users.sign_out(g.token)
+    return "", 204
+
+

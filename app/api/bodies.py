@@ -1,0 +1,137 @@
+"""Request bodies: pydantic models, matched case-insensitively, unknown members refused."""
+import types
+import typing
+from decimal import Decimal
+
+from flask import request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from app.errors import FieldError, Invalid
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=False)
+
+
+class VersionedBody(Body):
+    version: int | None = Field(None, alias="_v", ge=1)
+
+
+class SignIn(Body):
+    user_name: str
+    password: str
+    device_name: str | None = None
+
+
+class Refresh(Body):
+    token_id: str
+    refresh_token: str
+
+
+class ProcessOrders(Body):
+    order_ids: list[str] = Field(max_length=1000)
+
+
+class StatusChange(VersionedBody):
+    status: str
+
+
+class TicketLine(Body):
+    product_code: str = Field(max_length=40)
+    quantity: Decimal
+    note: str | None = Field(None, max_length=500)
+    course: int | None = None
+
+
+class TicketWrite(VersionedBody):
+    name: str = Field(max_length=120)
+    items: list[TicketLine] = Field(default_factory=list, max_length=500)
+
+
+class TicketClose(VersionedBody):
+    pass
+
+
+class ProductWrite(VersionedBody):
+    code: str
+    name: str
+    price: Decimal
+    station_names: list[str] = Field(default_factory=list)
+    course: int | None = None
+
+
+class StationWrite(VersionedBody):
+    name: str
+    type: str = "display"
+    is_active: bool = True
+    address: str | None = None
+    settings: dict[str, str] = Field(default_factory=dict)
+    secret: str | None = None
+
+
+def _model_of(annotation):
+    """The BaseModel inside `X`, `list[X]` or `X | None`, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin = typing.get_origin(annotation)
+    if origin in (list, tuple):
+        inner, _ = _model_of(typing.get_args(annotation)[0])
+        return inner, True
+    if origin in (typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            inner, many = _model_of(arg)
+            if inner:
+                return inner, many
+    return None, False
+
+
+def _match_names(model: type[BaseModel], data):
+    """Rename keys to the model's spelling when they match ignoring case (contract 2.1)."""
+    if not isinstance(data, dict):
+        return data
+    by_lower = {}
+    for name, info in model.model_fields.items():
+        by_lower[(info.alias or name).lower()] = (info.alias or name, info.annotation)
+    result = {}
+    for key, value in data.items():
+        alias, annotation = by_lower.get(str(key).lower(), (key, None))
+        inner, many = _model_of(annotation) if annotation is not None else (None, False)
+        if inner and many and isinstance(value, list):
+            value = [_match_names(inner, v) for v in value]
+        elif inner:
+            value = _match_names(inner, value)
+        result[alias] = value
+    return result
+
+
+def _member_name(loc) -> str:
+    name = ""
+    for part in loc:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or "body"
+
+
+def parse_body(model: type[Body], data=None):
+    if data is None:
+        data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise Invalid([FieldError("body", "A JSON object is required.")])
+    try:
+        return model.model_validate(_match_names(model, data))
+    except ValidationError as error:
+        raise Invalid([FieldError(_member_name(e["loc"]), e["msg"], e["type"])
+                       for e in error.errors()]) from None
+
+
+def expected_version(body_version: int | None) -> int | None:
+    """The version a write names: `_v` in the body, else an If-Match header."""
+    if body_version is not None:
+        return body_version
+    header = request.headers.get("If-Match")
+    if not header or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise Invalid([FieldError("If-Match", "If-Match names a version, like \"3\".")])
+    return int(value)

@@ -1,0 +1,96 @@
+"""Products and stations (`/orderendpoints`): read by anyone signed in, managed by admins."""
+from flask import jsonify
+
+from app import rights as R
+from app.api import bp
+from app.api.access import SIGNED_IN, guarded
+from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_body
+from app.api.serializers import product_json, station_json
+from app.services import products, stations
+
+
+def _with_etag(body: dict, status: int = 200):
+    response = jsonify(body)
+    response.status_code = status
+    response.set_etag(str(body["_v"]))
+    return response
+
+
+@bp.get("/products")
+@guarded(SIGNED_IN)
+def list_products():
+    return jsonify([product_json(p) for p in products.list_products()])
+
+
+@bp.get("/products/<code>")
+@guarded(SIGNED_IN)
+def get_product(code):
+    return _with_etag(product_json(products.get_product(code)))
+
+
+def _product_fields(body: ProductWrite) -> dict:
+    return {"code": body.code, "name": body.name, "price": body.price,
+            "station_names": body.station_names, "course": body.course}
+
+
+@bp.post("/products")
+@guarded(R.ADMIN)
+def create_product():
+    product = products.create_product(**_product_fields(parse_body(ProductWrite)))
+    return _with_etag(product_json(product), 201)
+
+
+@bp.put("/products/<code>")
+@guarded(R.ADMIN)
+def update_product(code):
+    body = parse_body(ProductWrite)
+    product = products.update_product(code, version=expected_version(body.version),
+                                      **_product_fields(body))
+    return _with_etag(product_json(product))
+
+
+@bp.delete("/products/<code>")
+@guarded(R.ADMIN)
+def delete_product(code):
+    products.delete_product(code, version=expected_version(None))
+    return "", 204
+
+
+@bp.get("/orderendpoints")
+@guarded(SIGNED_IN)
+def list_stations():
+    return jsonify([station_json(s) for s in stations.list_stations()])
+
+
+@bp.get("/orderendpoints/<name>")
+@guarded(SIGNED_IN)
+def get_station(name):
+    return _with_etag(station_json(stations.get_station(name)))
+
+
+def _station_fields(body: StationWrite) -> dict:
+    return {"name": body.name, "type": body.type, "is_active": body.is_active,
+            "address": body.address, "settings": body.settings, "secret": body.secret}
+
+
+@bp.post("/orderendpoints")
+@guarded(R.ADMIN)
+def create_station():
+    station = stations.create_station(**_station_fields(parse_body(StationWrite)))
+    return _with_etag(station_json(station), 201)
+
+
+@bp.put("/orderendpoints/<name>")
+@guarded(R.ADMIN)
+def update_station(name):
+    body = parse_body(StationWrite)
+    station = stations.update_station(name, version=expected_version(body.version),
+                                      **_station_fields(body))
+    return _with_etag(station_json(station))
+
+
+@bp.delete("/orderendpoints/<name>")
+@guarded(R.ADMIN)
+def delete_station(name):
+    stations.delete_station(name, version=expected_version(None))
+    return "", 204

@@ -1,0 +1,86 @@
+"""Order routes (contract 4.1)."""
+from flask import g, jsonify, request
+
+from app import rights as R
+from app.api import bp
+from app.api.access import SIGNED_IN, guarded
+from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
+from app.api.serializers import history_json, order_json, query_result
+from app.query import parse_query
+from app.services import order_status, orders, processing
+
+
+def _order_response(order, status: int = 200):
+    response = jsonify(order_json(order))
+    response.status_code = status
+    response.set_etag(str(order.version))
+    return response
+
+
+@bp.get("/orders")
+@guarded(SIGNED_IN)
+def list_orders():
+    query = parse_query(request.args, orders.ORDER_QUERY)
+    if query.count:
+        total = orders.count_orders(user=g.user, query=query)
+        return jsonify({"count": total, "totalCount": total})
+    found, total = orders.list_orders(user=g.user, query=query)
+    history = "history" in query.include
+    return jsonify(query_result([order_json(o, include_history=history) for o in found], total))
+
+
+@bp.get("/orders/<order_id>")
+@guarded(SIGNED_IN)
+def get_order(order_id):
+    order = orders.get_order(user=g.user, order_id=order_id)
+    # Answers 304 when If-None-Match names the current version.
+    return _order_response(order).make_conditional(request)
+
+
+@bp.post("/orders")
+@guarded(R.ORDER_PROCESS)
+def process_orders():
+    body = parse_body(ProcessOrders)
+    changed = processing.process_orders(user=g.user, order_ids=body.order_ids)
+    return jsonify([order_json(o) for o in changed])
+
+
+@bp.post("/orders/<order_id>/status")
+@guarded(R.ORDER_UPDATE)
+def set_order_status(order_id):
+    body = parse_body(StatusChange)
+    return _order_response(order_status.set_order_status(
+        user=g.user, order_id=order_id, status=body.status,
+        version=expected_version(body.version)))
+
+
+@bp.post("/orders/<order_id>/items/<int:item_id>/status")
+@guarded(R.ORDER_UPDATE)
+def set_item_status(order_id, item_id):
+    body = parse_body(StatusChange)
+    return _order_response(order_status.set_item_status(
+        user=g.user, order_id=order_id, item_id=item_id, status=body.status,
+        version=expected_version(body.version)))
+
+
+@bp.post("/orders/<order_id>/endpoints/<endpoint_name>/status")
+@guarded(R.ORDER_UPDATE)
+def set_endpoint_status(order_id, endpoint_name):
+    body = parse_body(StatusChange)
+    return _order_response(order_status.set_entry_status(
+        user=g.user, order_id=order_id, station_name=endpoint_name, status=body.status,
+        version=expected_version(body.version)))
+
+
+@bp.delete("/orders/<order_id>")
+@guarded(R.ORDER_DELETE)
+def delete_order(order_id):
+    orders.delete_order(user=g.user, order_id=order_id, version=expected_version(None))
+    return "", 204
+
+
+@bp.get("/orders/<order_id>/history")
+@guarded(SIGNED_IN)
+def order_history(order_id):
+    return jsonify([history_json(e) for e in orders.get_history(user=g.user,
+                                                                 order_id=order_id)])

@@ -1,0 +1,95 @@
+"""RFC 7807 problem responses: the one place the API chooses status codes for errors."""
+import logging
+
+from flask import g, jsonify, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+from app import errors as E
+from app.api import bp
+
+log = logging.getLogger(__name__)
+
+ERROR_CODES = {400: 3, 401: 1, 403: 2, 409: 3, 423: 5}
+
+
+def problem(status: int, title: str, detail: str = "", *, error_code: int | None = None,
+            errors=None, **extra):
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": request.path,
+        "traceId": g.get("request_id"),
+    }
+    code = error_code if error_code is not None else ERROR_CODES.get(status)
+    if code is not None:
+        body["errorCode"] = code
+    if errors is not None:
+        body["errors"] = [{"memberName": e.member_name, "message": e.message, "code": e.code}
+                          for e in errors]
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+@bp.errorhandler(E.DomainError)
+def domain_error(error: E.DomainError):
+    if isinstance(error, E.Invalid):
+        return problem(400, "Validation failed", error.message, errors=error.errors)
+    if isinstance(error, E.Unauthenticated):
+        return problem(401, "Unauthenticated", error.message or "Sign in first.")
+    if isinstance(error, E.Forbidden):
+        return problem(403, "Unauthorized", error.message)
+    if isinstance(error, E.NotFound):
+        return problem(404, "Not found", error.message)
+    if isinstance(error, E.VersionMismatch):
+        return problem(409, "Resource version mismatch", error.message, error_code=6,
+                       currentVersion=error.current_version,
+                       errors=[E.FieldError("_v", error.message, "versionMismatch")])
+    if isinstance(error, E.Conflict):
+        return problem(409, "Conflict", error.message, errors=error.errors)
+    if isinstance(error, E.Locked):
+        return problem(423, "Resource locked", error.message or "Busy; retry shortly.")
+    return problem(500, "Internal server error")
+
+
+def is_lock_timeout(error: OperationalError) -> bool:
+    text = str(getattr(error, "orig", error)).lower()
+    return "database is locked" in text or "lock timeout" in text or "deadlock" in text
+
+
+def _wants_problem() -> bool:
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(error: HTTPException):
+    if not _wants_problem():
+        return error
+    return problem(error.code or 500, error.name, error.description or error.name)
+
+
+@bp.app_errorhandler(OperationalError)
+def database_busy(error: OperationalError):
+    if is_lock_timeout(error):
+        log.warning("lock timeout on %s %s", request.method, request.path)
+        if _wants_problem():
+            return problem(423, "Resource locked", "The resource is busy; retry shortly.")
+        return "The resource is busy; retry shortly.", 423
+    return unexpected(error)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected(error: Exception):
+    # Logged with its traceback here; the client gets only the trace id to quote.
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    if _wants_problem():
+        return problem(500, "Internal server error",
+                       "Something went wrong on our side; quote the traceId when reporting it.")
+    return "Internal server error", 500

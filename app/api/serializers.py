@@ -1,0 +1,100 @@
+"""The JSON shape of each model, defined once (contract 2)."""
+from collections import defaultdict
+
+from app import status as S
+from app.json import format_datetime as dt
+
+
+def user_summary(user_name: str, name: str) -> dict:
+    return {"userName": user_name, "name": name}
+
+
+def history_json(event) -> dict:
+    return {
+        "at": dt(event.at), "action": event.action, "level": event.level,
+        "target": event.target, "fromStatus": event.from_status, "toStatus": event.to_status,
+        "userName": event.user_name, "detail": event.detail,
+    }
+
+
+def order_json(order, *, include_history: bool = False) -> dict:
+    cells_by_item, cells_by_entry = defaultdict(list), defaultdict(list)
+    for cell in order.cells:
+        cells_by_item[cell.item_id].append(cell)
+        cells_by_entry[cell.entry_id].append(cell)
+    station_of = {entry.id: entry.station for entry in order.entries}
+    items = []
+    for item in order.items:
+        cells = cells_by_item[item.id]
+        items.append({
+            "id": item.item_no, "productCode": item.product_code, "name": item.name,
+            "quantity": item.quantity, "unitPrice": item.unit_price, "total": item.total,
+            "note": item.note, "course": item.course, "projectGuid": item.project_guid,
+            "status": S.aggregate(c.status for c in cells),
+            "endpoints": [{"name": station_of[c.entry_id].name, "status": c.status}
+                          for c in cells],
+        })
+    item_no = {item.id: item.item_no for item in order.items}
+    endpoints = []
+    for entry in order.entries:
+        cells = cells_by_entry[entry.id]
+        endpoints.append({
+            "name": entry.station.name, "status": S.aggregate(c.status for c in cells),
+            "isActive": entry.station.is_active, "processedDateUtc": dt(entry.processed_at),
+            "itemIds": sorted(item_no[c.item_id] for c in cells),
+        })
+    body = {
+        "id": order.id, "number": order.number, "_v": order.version, "source": order.source,
+        "ticket": {"id": order.ticket_id, "name": order.ticket_name} if order.ticket_id
+        else None,
+        "device": {"name": order.device_name} if order.device_name else None,
+        "user": user_summary(order.user_user_name, order.user_name),
+        "status": order.status, "isProcessed": order.is_processed,
+        "isProcessable": order.status != S.CANCELLED and any(
+            e.processed_at is None and e.station.is_active for e in order.entries),
+        "isVoid": order.is_void, "currency": order.currency,
+        "subTotal": order.sub_total, "discountTotal": order.discount_total,
+        "shippingTotal": order.shipping_total, "orderTotal": order.order_total,
+        "shippingMethod": order.shipping_method, "shippingAddress": order.shipping_address,
+        "note": order.note, "createdDateUtc": dt(order.created_at),
+        "lastSavedDateUtc": dt(order.last_saved_at),
+        "completedDateUtc": dt(order.completed_at),
+        "items": items, "endpoints": endpoints,
+    }
+    if include_history:
+        body["history"] = [history_json(e) for e in order.history]
+    return body
+
+
+def ticket_json(ticket) -> dict:
+    return {
+        "id": ticket.id, "name": ticket.name,
+        "device": {"name": ticket.device.name} if ticket.device else None,
+        "user": user_summary(ticket.user.user_name, ticket.user.name),
+        "items": [{"productCode": i.product_code, "quantity": i.quantity, "note": i.note,
+                   "course": i.course} for i in ticket.items],
+        "isClosed": ticket.is_closed, "_v": ticket.version,
+        "createdDateUtc": dt(ticket.created_at), "lastSavedDateUtc": dt(ticket.last_saved_at),
+    }
+
+
+def product_json(product) -> dict:
+    return {"code": product.code, "name": product.name, "price": product.price,
+            "stationNames": [s.name for s in product.stations], "course": product.course,
+            "_v": product.version}
+
+
+def station_json(station) -> dict:
+    # The secret is write-only (contract 2.2): never part of an answer.
+    return {"name": station.name, "isActive": station.is_active, "type": station.type,
+            "address": station.address, "settings": dict(station.settings or {}),
+            "_v": station.version}
+
+
+def signed_in_user_json(user, device) -> dict:
+    return {"id": user.id, "userName": user.user_name, "name": user.name,
+            "rights": user.rights, "device": {"name": device.name} if device else None}
+
+
+def query_result(items: list, total: int) -> dict:
+    return {"items": items, "count": len(items), "totalCount": total}

@@ -1,0 +1,68 @@
+"""Ticket routes (contract 3.1)."""
+from flask import g, jsonify, request
+
+from app import rights as R
+from app.api import bp
+from app.api.access import SIGNED_IN, guarded
+from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
+from app.api.serializers import query_result, ticket_json
+from app.query import parse_query
+from app.services import tickets
+
+
+def _lines(body: TicketWrite) -> list[tickets.LineInput]:
+    return [tickets.LineInput(product_code=i.product_code, quantity=i.quantity, note=i.note,
+                              course=i.course) for i in body.items]
+
+
+def _ticket_response(ticket, status: int = 200):
+    response = jsonify(ticket_json(ticket))
+    response.status_code = status
+    response.set_etag(str(ticket.version))
+    return response
+
+
+@bp.get("/tickets")
+@guarded(SIGNED_IN)
+def list_tickets():
+    query = parse_query(request.args, tickets.TICKET_QUERY)
+    found, total = tickets.list_tickets(user=g.user, query=query)
+    if query.count:
+        return jsonify({"count": total, "totalCount": total})
+    return jsonify(query_result([ticket_json(t) for t in found], total))
+
+
+@bp.get("/tickets/<ticket_id>")
+@guarded(SIGNED_IN)
+def get_ticket(ticket_id):
+    ticket = tickets.get_ticket(user=g.user, ticket_id=ticket_id)
+    return _ticket_response(ticket).make_conditional(request)
+
+
+@bp.post("/tickets")
+@guarded(R.TICKET_CREATE)
+def create_ticket():
+    body = parse_body(TicketWrite)
+    ticket, _ = tickets.create_ticket(user=g.user, device=g.token.device, name=body.name,
+                                      lines=_lines(body))
+    response = _ticket_response(ticket, 201)
+    response.headers["Location"] = f"/api/tickets/{ticket.id}"
+    return response
+
+
+@bp.put("/tickets/<ticket_id>")
+@guarded(R.TICKET_UPDATE)
+def update_ticket(ticket_id):
+    body = parse_body(TicketWrite)
+    ticket, _ = tickets.update_ticket(user=g.user, device=g.token.device, ticket_id=ticket_id,
+                                      name=body.name, lines=_lines(body),
+                                      version=expected_version(body.version))
+    return _ticket_response(ticket)
+
+
+@bp.post("/tickets/<ticket_id>/close")
+@guarded(R.TICKET_UPDATE)
+def close_ticket(ticket_id):
+    body = parse_body(TicketClose, request.get_json(silent=True) or {})
+    return _ticket_response(tickets.close_ticket(user=g.user, ticket_id=ticket_id,
+                                                 version=expected_version(body.version)))

@@ -1,0 +1,77 @@
+"""Engine set-up for SQLite and PostgreSQL, and the one way services open a write transaction.
+
+SQLite: WAL so readers never block the writer, a busy timeout so writers queue instead of failing,
+foreign keys on, and write transactions that start with BEGIN IMMEDIATE. Without IMMEDIATE, two
+transactions that both read and then write deadlock on the lock upgrade and one fails at once with
+"database is locked", whatever the busy timeout.
+PostgreSQL: services lock the rows they change (SELECT ... FOR UPDATE) inside the transaction.
+"""
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app.extensions import db
+
+_immediate = ContextVar("immediate_transaction", default=False)
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def normalise_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def install_sqlite_hooks(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        return
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        # Take transaction control away from the sqlite3 module so BEGIN is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+@contextmanager
+def write_transaction():
+    """Run the block as one write transaction: committed whole, or rolled back whole.
+
+    A read transaction left open by the request (loading the signed-in user, say) is ended first,
+    so the write transaction starts fresh and, on SQLite, takes the write lock at its start.
+    """
+    session = db.session()
+    if _immediate.get() and session.in_transaction():
+        # Already inside a write transaction: the outer block commits.
+        yield session
+        return
+    if session.in_transaction():
+        session.commit()
+    # Objects outlive commits here (expire_on_commit is off); rows read before this
+    # transaction may be stale, so they are reloaded on first use inside it.
+    session.expire_all()
+    token = _immediate.set(True)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        _immediate.reset(token)

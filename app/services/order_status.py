@@ -1,0 +1,88 @@
+"""Status changes (contract 2.3) on a whole order, one item, or one station entry."""
+from app import rights as R
+from app import status as S
+from app.database import write_transaction
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.models import User, utcnow
+from app.order_models import Order, OrderCell
+from app.services import history
+from app.services.common import check_version
+from app.services.orders import lock_visible_order
+
+
+def _target_status(name) -> str:
+    status = S.canonical(name)
+    if status is None:
+        raise Invalid([FieldError("status", f"Unknown status {name!r}; use one of "
+                                            f"{', '.join(S.ALL)}.")])
+    return status
+
+
+def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, level: str,
+           label: str) -> bool:
+    """Move every non-cancelled cell to `target`, or none of them. True if anything changed."""
+    live = [c for c in cells if c.status != S.CANCELLED]
+    if not live and target != S.CANCELLED:
+        raise Conflict(f"The {level} is cancelled; Cancelled is final.")
+    refused = sorted({c.status for c in live if not S.move_allowed(c.status, target)})
+    if refused:
+        raise Conflict(f"Cannot move the {level} from {', '.join(refused)} to {target}: "
+                       "a status moves forward any number of stages, back one stage, "
+                       "or to Cancelled.")
+    changing = [c for c in live if c.status != target]
+    if not changing:
+        return False
+    before = S.aggregate(c.status for c in cells)
+    for cell in changing:
+        cell.status = target
+    now = utcnow()
+    history.record(order, "status", user_name=user.user_name, level=level, target=label,
+                   from_status=before, to_status=S.aggregate(c.status for c in cells), at=now)
+    order.status = S.aggregate(c.status for c in order.cells)
+    if order.status == S.COMPLETED:
+        order.completed_at = order.completed_at or now
+    else:
+        order.completed_at = None
+    order.version += 1
+    order.last_saved_at = now
+    return True
+
+
+def _change(user: User, order_id: str, status, version, level: str, pick) -> Order:
+    if not R.has_right(user.rights, R.ORDER_UPDATE):
+        raise Forbidden("Changing a status needs the orderUpdate right.")
+    target = _target_status(status)
+    with write_transaction() as session:
+        order = lock_visible_order(session, user=user, order_id=order_id)
+        check_version(order.version, version)
+        cells, label = pick(order)
+        _apply(order, cells, target, user=user, level=level, label=label)
+    return order
+
+
+def set_order_status(*, user: User, order_id: str, status, version: int | None = None) -> Order:
+    """Set every non-cancelled cell of the order. Raises Invalid, Conflict, VersionMismatch."""
+    return _change(user, order_id, status, version, "order",
+                   lambda order: (list(order.cells), f"order {order.number}"))
+
+
+def set_item_status(*, user: User, order_id: str, item_id: int, status,
+                    version: int | None = None) -> Order:
+    def pick(order):
+        item = next((i for i in order.items if i.item_no == item_id), None)
+        if item is None:
+            raise NotFound(f"The order has no item {item_id}.")
+        return [c for c in order.cells if c.item_id == item.id], f"item {item_id} {item.name}"
+
+    return _change(user, order_id, status, version, "item", pick)
+
+
+def set_entry_status(*, user: User, order_id: str, station_name: str, status,
+                     version: int | None = None) -> Order:
+    def pick(order):
+        entry = next((e for e in order.entries if e.station.name == station_name), None)
+        if entry is None:
+            raise NotFound(f"The order is not routed to {station_name!r}.")
+        return [c for c in order.cells if c.entry_id == entry.id], station_name
+
+    return _change(user, order_id, status, version, "station", pick)

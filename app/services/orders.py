@@ -1,0 +1,144 @@
+"""Reading orders: visibility, the NData list, single orders, history; and deletion."""
+from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy.orm import selectinload
+
+from app import rights as R
+from app import status as S
+from app.database import write_transaction
+from app.errors import Forbidden, NotFound
+from app.extensions import db
+from app.models import Station, User, utcnow
+from app.order_models import Order, OrderEntry, OrderItem
+from app.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
+from app.services import history
+from app.services.common import check_version
+
+_is_processable = and_(
+    Order.status != S.CANCELLED,
+    exists().where(OrderEntry.order_id == Order.id, OrderEntry.processed_at.is_(None),
+                   OrderEntry.station_id == Station.id, Station.is_active.is_(True)),
+)
+
+COLUMNS = {
+    "id": Order.id, "number": Order.number, "ticketId": Order.ticket_id,
+    "ticketName": Order.ticket_name, "deviceName": Order.device_name,
+    "userUserName": Order.user_user_name, "isProcessed": Order.is_processed,
+    "isProcessable": _is_processable, "status": Order.status, "isVoid": Order.is_void,
+    "source": Order.source, "currency": Order.currency, "orderTotal": Order.order_total,
+    "createdDateUtc": Order.created_at, "lastSavedDateUtc": Order.last_saved_at,
+    "completedDateUtc": Order.completed_at,
+}
+
+ORDER_QUERY = QuerySpec(
+    members=(
+        Member("id", "uuid"), Member("number", "int"), Member("ticketId", "uuid"),
+        Member("ticketName", "string"), Member("deviceName", "string"),
+        Member("userUserName", "string"), Member("isProcessed", "bool"),
+        Member("isProcessable", "bool"), Member("status", "enum", choices=S.ALL),
+        Member("isVoid", "bool"), Member("source", "enum", choices=("ticket", "basket")),
+        Member("currency", "string"), Member("orderTotal", "decimal"),
+        Member("createdDateUtc", "datetime"), Member("lastSavedDateUtc", "datetime"),
+        Member("completedDateUtc", "datetime"),
+        Member("endpointName", "string", sortable=False),
+        Member("projectGuid", "uuid", sortable=False),
+    ),
+    includes=("history",),
+)
+DEFAULT_SORT = (SortKey("number", descending=True),)
+
+
+def visible_orders(user: User):
+    """Orders this user may see: every live order with an order right, else their own."""
+    query = select(Order).where(Order.deleted_at.is_(None))
+    if not R.sees_all_orders(user.rights):
+        query = query.where(Order.user_id == user.id)
+    return query
+
+
+def _related_clause(condition: Condition, column, link):
+    """Filters on a to-many member: `neq`/`nin` mean "no related row matches"."""
+    if condition.op in ("neq", "nin") and condition.value is not None:
+        positive = Condition(condition.member, "eq" if condition.op == "neq" else "in",
+                             condition.value)
+        return not_(exists().where(link, condition_clause(positive, column)))
+    if condition.op == "eq" and condition.value is None:
+        return not_(exists().where(link, column.is_not(None)))
+    return exists().where(link, condition_clause(condition, column))
+
+
+def _clause(condition: Condition):
+    if condition.member == "endpointName":
+        link = and_(OrderEntry.order_id == Order.id, OrderEntry.station_id == Station.id)
+        return _related_clause(condition, Station.name, link)
+    if condition.member == "projectGuid":
+        return _related_clause(condition, OrderItem.project_guid, OrderItem.order_id == Order.id)
+    return condition_clause(condition, COLUMNS[condition.member])
+
+
+def _filtered(user: User, query: Query):
+    statement = visible_orders(user)
+    for condition in query.conditions:
+        statement = statement.where(_clause(condition))
+    return statement
+
+
+def with_details(statement, include_history: bool = False):
+    options = [selectinload(Order.items), selectinload(Order.entries),
+               selectinload(Order.cells)]
+    if include_history:
+        options.append(selectinload(Order.history))
+    return statement.options(*options)
+
+
+def count_orders(*, user: User, query: Query) -> int:
+    statement = _filtered(user, query).with_only_columns(func.count()).order_by(None)
+    return db.session.scalar(statement)
+
+
+def list_orders(*, user: User, query: Query) -> tuple[list[Order], int]:
+    """The page of visible orders the query asks for, and how many match in all."""
+    total = count_orders(user=user, query=query)
+    order_by = []
+    for key in query.sort or DEFAULT_SORT:
+        column = COLUMNS[key.member]
+        order_by.append(column.desc() if key.descending else column.asc())
+    statement = (_filtered(user, query).order_by(*order_by, Order.id.asc())
+                 .offset(query.skip).limit(query.take))
+    statement = with_details(statement, "history" in query.include)
+    return list(db.session.scalars(statement)), total
+
+
+def get_order(*, user: User, order_id: str, include_history: bool = False) -> Order:
+    """A visible order; NotFound for unknown, deleted or other people's orders alike."""
+    statement = with_details(visible_orders(user).where(Order.id == str(order_id)),
+                             include_history)
+    order = db.session.scalar(statement)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def lock_visible_order(session, *, user: User, order_id: str) -> Order:
+    """The visible order, locked for this write transaction, with its cells loaded."""
+    order = session.scalar(visible_orders(user).where(Order.id == str(order_id))
+                           .with_for_update())
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+def get_history(*, user: User, order_id: str):
+    return get_order(user=user, order_id=order_id, include_history=True).history
+
+
+def delete_order(*, user: User, order_id: str, version: int | None = None) -> None:
+    """Remove the order from every list, screen and read; its history stays."""
+    if not R.has_right(user.rights, R.ORDER_DELETE):
+        raise Forbidden("Deleting orders needs the orderDelete right.")
+    with write_transaction() as session:
+        order = lock_visible_order(session, user=user, order_id=order_id)
+        check_version(order.version, version)
+        now = utcnow()
+        order.deleted_at, order.last_saved_at = now, now
+        order.version += 1
+        history.record(order, "deleted", user_name=user.user_name, at=now)

@@ -1,0 +1,95 @@
+"""Stations (the sources' order endpoints): where items are routed and dispatched."""
+from sqlalchemy import exists, select
+
+from app.database import write_transaction
+from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.extensions import db
+from app.models import Station
+from app.order_models import OrderEntry
+from app.services.common import check_version
+
+TYPES = ("display", "printer", "webhook")
+# Printer and webhook dispatch are not built yet: such stations could never receive an order.
+SUPPORTED_TYPES = ("display",)
+
+
+def list_stations() -> list[Station]:
+    return list(db.session.scalars(select(Station).order_by(Station.name)))
+
+
+def get_station(name: str) -> Station:
+    station = db.session.scalar(select(Station).where(Station.name == name))
+    if station is None:
+        raise NotFound(f"No station named {name!r}.")
+    return station
+
+
+def _validate(name, type_, address, settings) -> list[FieldError]:
+    errors = []
+    if not name or not name.strip() or len(name) > 80 or "/" in name:
+        errors.append(FieldError("name", "A name of 1 to 80 characters without '/' is required."))
+    if type_ not in TYPES:
+        errors.append(FieldError("type", f"Unknown station type; use one of {', '.join(TYPES)}."))
+    elif type_ not in SUPPORTED_TYPES:
+        errors.append(FieldError("type", f"Stations of type {type_!r} are not supported yet; "
+                                         "use 'display'."))
+    if address is not None and len(address) > 255:
+        errors.append(FieldError("address", "An address has at most 255 characters."))
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
+        errors.append(FieldError("settings", "Settings map strings to strings."))
+    return errors
+
+
+def _check_name_free(session, name: str, other_than: int | None = None) -> None:
+    query = select(Station.id).where(Station.name == name)
+    found = session.scalar(query)
+    if found is not None and found != other_than:
+        raise Conflict(f"A station named {name!r} exists already.", member_name="name")
+
+
+def create_station(*, name: str, type: str = "display", is_active: bool = True,
+                   address: str | None = None, settings: dict | None = None,
+                   secret: str | None = None) -> Station:
+    errors = _validate(name, type, address, settings)
+    if errors:
+        raise Invalid(errors)
+    with write_transaction() as session:
+        _check_name_free(session, name.strip())
+        station = Station(name=name.strip(), type=type, is_active=is_active, address=address,
+                          settings=dict(settings or {}), secret=secret, version=1)
+        session.add(station)
+    return station
+
+
+def update_station(current_name: str, *, name: str, type: str, is_active: bool,
+                   address: str | None, settings: dict | None, secret: str | None = None,
+                   version: int | None = None) -> Station:
+    """Replace a station's fields. The secret is kept when none is given (it is write-only)."""
+    errors = _validate(name, type, address, settings)
+    if errors:
+        raise Invalid(errors)
+    with write_transaction() as session:
+        station = session.scalar(
+            select(Station).where(Station.name == current_name).with_for_update())
+        if station is None:
+            raise NotFound(f"No station named {current_name!r}.")
+        check_version(station.version, version)
+        _check_name_free(session, name.strip(), other_than=station.id)
+        station.name, station.type, station.is_active = name.strip(), type, is_active
+        station.address, station.settings = address, dict(settings or {})
+        if secret is not None:
+            station.secret = secret
+        station.version += 1
+    return station
+
+
+def delete_station(name: str, *, version: int | None = None) -> None:
+    with write_transaction() as session:
+        station = session.scalar(select(Station).where(Station.name == name).with_for_update())
+        if station is None:
+            raise NotFound(f"No station named {name!r}.")
+        check_version(station.version, version)
+        if session.scalar(select(exists().where(OrderEntry.station_id == station.id))):
+            raise Conflict("Orders were routed to this station; switch it off instead.",
+                           member_name="name")
+        session.delete(station)

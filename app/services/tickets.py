@@ -1,0 +1,255 @@
+"""Tickets (contract 3.1): open bills whose every create and update generates orders.
+
+The difference between the items before and after a change becomes at most two orders: one
+with what was added, one void order with what was taken away (negative quantities), routed to
+the stations that received the originals so each station learns what to stop making.
+"""
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app import rights as R
+from app.database import write_transaction
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.extensions import db
+from app.models import Device, Product, Ticket, TicketItem, User, utcnow
+from app.order_models import Order, OrderCell, OrderEntry, OrderItem
+from app.query import Member, Query, QuerySpec, condition_clause
+from app.services.common import check_version
+from app.services.order_factory import ItemSpec, OrderSpec, create_order
+
+TICKET_QUERY = QuerySpec(members=(
+    Member("id", "uuid"), Member("name", "string"), Member("isClosed", "bool"),
+    Member("userUserName", "string"), Member("createdDateUtc", "datetime"),
+    Member("lastSavedDateUtc", "datetime"),
+))
+_COLUMNS = {"id": Ticket.id, "name": Ticket.name, "isClosed": Ticket.is_closed,
+            "userUserName": User.user_name, "createdDateUtc": Ticket.created_at,
+            "lastSavedDateUtc": Ticket.last_saved_at}
+
+
+@dataclass(frozen=True)
+class LineInput:
+    product_code: str
+    quantity: Decimal
+    note: str | None = None
+    course: int | None = None
+
+    @property
+    def key(self):
+        return (self.product_code, self.note or None, self.course)
+
+
+def _require(user: User, right: str) -> None:
+    if not R.has_right(user.rights, right):
+        raise Forbidden(f"This needs the {right} right.")
+
+
+def _require_any_ticket_right(user: User) -> None:
+    if not R.TICKET_RIGHTS & set(user.rights):
+        raise Forbidden("Tickets need the ticketCreate or ticketUpdate right.")
+
+
+def list_tickets(*, user: User, query: Query) -> tuple[list[Ticket], int]:
+    _require_any_ticket_right(user)
+    statement = select(Ticket).join(Ticket.user)
+    for condition in query.conditions:
+        statement = statement.where(condition_clause(condition, _COLUMNS[condition.member]))
+    total = db.session.scalar(statement.with_only_columns(func.count()).order_by(None))
+    order_by = [(_COLUMNS[k.member].desc() if k.descending else _COLUMNS[k.member].asc())
+                for k in query.sort] or [Ticket.created_at.desc()]
+    statement = (statement.options(selectinload(Ticket.items), selectinload(Ticket.device),
+                                   selectinload(Ticket.user))
+                 .order_by(*order_by, Ticket.id).offset(query.skip).limit(query.take))
+    return list(db.session.scalars(statement)), total
+
+
+def get_ticket(*, user: User, ticket_id: str) -> Ticket:
+    _require_any_ticket_right(user)
+    ticket = db.session.get(Ticket, str(ticket_id))
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    return ticket
+
+
+def _validate(name, lines: list[LineInput]) -> None:
+    errors = []
+    if not isinstance(name, str) or not name.strip() or len(name) > 120:
+        errors.append(FieldError("name", "A name of 1 to 120 characters is required."))
+    for i, line in enumerate(lines):
+        if not line.product_code or len(line.product_code) > 40:
+            errors.append(FieldError(f"items[{i}].productCode", "A product code is required."))
+        q = line.quantity
+        if q is None or not q.is_finite() or q <= 0 or q != q.quantize(Decimal("0.001")) \
+                or q >= Decimal("1e9"):
+            errors.append(FieldError(f"items[{i}].quantity",
+                                     "A quantity above zero with at most 3 decimals is required."))
+        if line.note is not None and len(line.note) > 500:
+            errors.append(FieldError(f"items[{i}].note", "A note has at most 500 characters."))
+        if line.course is not None and not 0 <= line.course <= 99:
+            errors.append(FieldError(f"items[{i}].course", "A course is a number from 0 to 99."))
+    if errors:
+        raise Invalid(errors)
+
+
+def _totals(lines) -> dict:
+    totals: dict = defaultdict(Decimal)
+    for line in lines:
+        totals[line.key] += line.quantity
+    return totals
+
+
+def _earlier_routing(session, ticket: Ticket) -> dict:
+    """(code, note) -> (name, unit price, station ids) of what earlier orders of the ticket sent."""
+    rows = session.execute(
+        select(OrderItem.product_code, OrderItem.note, OrderItem.name, OrderItem.unit_price,
+               OrderEntry.station_id)
+        .join(Order, Order.id == OrderItem.order_id)
+        .join(OrderCell, OrderCell.item_id == OrderItem.id)
+        .join(OrderEntry, OrderEntry.id == OrderCell.entry_id)
+        .where(Order.ticket_id == ticket.id, Order.is_void.is_(False))
+        .order_by(OrderItem.id)
+    ).all()
+    routing: dict = {}
+    for code, note, name, price, station_id in rows:
+        _, _, stations = routing.setdefault((code, note), (name, price, []))
+        if station_id not in stations:
+            stations.append(station_id)
+    return routing
+
+
+def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
+              before: dict, after: dict, order: list) -> list[Order]:
+    added, removed = [], []
+    for key in order:
+        delta = after.get(key, Decimal(0)) - before.get(key, Decimal(0))
+        if delta > 0:
+            added.append((key, delta))
+        elif delta < 0:
+            removed.append((key, delta))
+    codes = {key[0] for key, _ in added + removed}
+    products = {p.code: p for p in session.scalars(
+        select(Product).options(selectinload(Product.stations)).where(Product.code.in_(codes)))}
+    default_station = device.default_station_id if device else None
+    errors, added_specs = [], []
+    for key, delta in added:
+        product = products.get(key[0])
+        if product is None:
+            errors.append(FieldError("items", f"Unknown product code {key[0]!r}."))
+            continue
+        stations = [s.id for s in product.stations] or ([default_station] if default_station
+                                                        else [])
+        if not stations:
+            errors.append(FieldError("items", f"Product {key[0]!r} is routed to no station and "
+                                              "the device has no default station."))
+            continue
+        added_specs.append(ItemSpec(product_code=key[0], name=product.name, quantity=delta,
+                                    unit_price=product.price, station_ids=stations,
+                                    note=key[1], course=key[2] if key[2] is not None
+                                    else product.course))
+    if errors:
+        raise Invalid(errors)
+    removed_specs = []
+    if removed:
+        routing = _earlier_routing(session, ticket)
+        for key, delta in removed:
+            name, price, stations = routing.get(key[:2], (None, None, []))
+            product = products.get(key[0])
+            removed_specs.append(ItemSpec(
+                product_code=key[0], name=name or (product.name if product else key[0]),
+                quantity=delta, unit_price=price if price is not None else
+                (product.price if product else Decimal(0)),
+                station_ids=stations or ([s.id for s in product.stations] if product else []),
+                note=key[1], course=key[2] if key[2] is not None
+                else (product.course if product else None)))
+        removed_specs = [s for s in removed_specs if s.station_ids]
+    made = []
+    for specs, is_void in ((added_specs, False), (removed_specs, True)):
+        if specs:
+            made.append(create_order(session, OrderSpec(
+                source="ticket", user=user, items=specs, ticket=ticket, is_void=is_void,
+                device_name=device.name if device else None,
+                currency=current_app.config["DEFAULT_CURRENCY"])))
+    return made
+
+
+def _store_lines(ticket: Ticket, lines: list[LineInput]) -> None:
+    ticket.items = [TicketItem(position=i, product_code=line.product_code,
+                               quantity=line.quantity, note=line.note or None, course=line.course)
+                    for i, line in enumerate(lines, start=1)]
+
+
+def _keys_in_order(*line_lists) -> list:
+    return list(dict.fromkeys(line.key for lines in line_lists for line in lines))
+
+
+def create_ticket(*, user: User, device: Device | None, name: str,
+                  lines: list[LineInput]) -> tuple[Ticket, list[Order]]:
+    """Open a ticket and generate the order for its items. Raises Forbidden, Invalid."""
+    _require(user, R.TICKET_CREATE)
+    _validate(name, lines)
+    with write_transaction() as session:
+        now = utcnow()
+        ticket = Ticket(name=name.strip(), user_id=user.id,
+                        device_id=device.id if device else None, version=1,
+                        created_at=now, last_saved_at=now)
+        session.add(ticket)
+        _store_lines(ticket, lines)
+        session.flush()
+        orders = _generate(session, ticket=ticket, user=user, device=device, before={},
+                           after=_totals(lines), order=_keys_in_order(lines))
+    return ticket, orders
+
+
+def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
+                  lines: list[LineInput], version: int | None = None
+                  ) -> tuple[Ticket, list[Order]]:
+    """Replace the ticket's name and items; generate orders for the difference.
+
+    Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket).
+    """
+    _require(user, R.TICKET_UPDATE)
+    _validate(name, lines)
+    with write_transaction() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
+                                .with_for_update())
+        if ticket is None:
+            raise NotFound("No such ticket.")
+        check_version(ticket.version, version)
+        if ticket.is_closed:
+            raise Conflict("The ticket is closed.", member_name="isClosed")
+        old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course)
+                     for i in ticket.items]
+        before, after = _totals(old_lines), _totals(lines)
+        renamed = name.strip() != ticket.name
+        layout_changed = [line.key + (line.quantity,) for line in old_lines] != \
+            [line.key + (line.quantity,) for line in lines]
+        if not renamed and not layout_changed:
+            return ticket, []
+        ticket.name = name.strip()
+        _store_lines(ticket, lines)
+        ticket.version += 1
+        ticket.last_saved_at = utcnow()
+        orders = _generate(session, ticket=ticket, user=user, device=device, before=before,
+                           after=after, order=_keys_in_order(lines, old_lines))
+    return ticket, orders
+
+
+def close_ticket(*, user: User, ticket_id: str, version: int | None = None) -> Ticket:
+    _require(user, R.TICKET_UPDATE)
+    with write_transaction() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
+                                .with_for_update())
+        if ticket is None:
+            raise NotFound("No such ticket.")
+        check_version(ticket.version, version)
+        if ticket.is_closed:
+            raise Conflict("The ticket is closed already.", member_name="isClosed")
+        ticket.is_closed = True
+        ticket.version += 1
+        ticket.last_saved_at = utcnow()
+    return ticket

@@ -1,0 +1,149 @@
+"""Users, passwords and API tokens.
+
+Passwords are hashed with argon2. Tokens are random and long, so a SHA-256 of each is enough to
+store: an attacker holding the table cannot turn a hash back into a usable token.
+"""
+import hashlib
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import select
+
+from app import rights as R
+from app.database import write_transaction
+from app.errors import FieldError, Invalid, Unauthenticated
+from app.extensions import db
+from app.models import Device, Token, User, utcnow
+
+_hasher = PasswordHasher()
+_fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+# Verifying against this when the user does not exist keeps the timing of a wrong user name
+# and a wrong password alike.
+_DUMMY_HASH = _hasher.hash("not-a-password")
+
+
+def _password_hasher() -> PasswordHasher:
+    return _fast_hasher if current_app.config.get("FAST_PASSWORD_HASH") else _hasher
+
+
+def hash_secret(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def parse_rights(values) -> list[str]:
+    found, unknown = [], []
+    for value in values:
+        name = R.canonical(value) if isinstance(value, str) else None
+        (found if name else unknown).append(name or str(value))
+    if unknown:
+        raise Invalid([FieldError("rights", f"Unknown right(s): {', '.join(unknown)}; "
+                                            f"use {', '.join(R.ALL)}.")])
+    return sorted(set(found))
+
+
+def save_user(*, user_name: str, password: str, name: str | None = None,
+              rights=()) -> User:
+    """Create the user, or update the password, name and rights of an existing one."""
+    errors = []
+    if not user_name or len(user_name) > 80:
+        errors.append(FieldError("userName", "A user name of 1 to 80 characters is required."))
+    if not password or len(password) < 8:
+        errors.append(FieldError("password", "A password of at least 8 characters is required."))
+    if errors:
+        raise Invalid(errors)
+    parsed_rights = parse_rights(rights)
+    password_hash = _password_hasher().hash(password)
+    with write_transaction() as session:
+        user = session.scalar(select(User).where(User.user_name == user_name))
+        if user is None:
+            user = User(user_name=user_name, name=name or user_name)
+            session.add(user)
+        elif name:
+            user.name = name
+        user.password_hash = password_hash
+        user.rights = parsed_rights
+    return user
+
+
+def get_user(user_id) -> User | None:
+    try:
+        return db.session.get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def check_password(user_name: str, password: str) -> User:
+    """The active user with these credentials; Unauthenticated without saying which part failed."""
+    user = db.session.scalar(select(User).where(User.user_name == user_name))
+    stored = user.password_hash if user is not None else _DUMMY_HASH
+    try:
+        _password_hasher().verify(stored, password or "")
+    except (VerificationError, InvalidHashError):
+        user = None
+    if user is None or not user.is_active:
+        raise Unauthenticated("The user name or password is wrong.")
+    return user
+
+
+def _issue_token(session, user: User, device: Device | None) -> tuple[Token, str, str]:
+    token_id, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    token = Token(
+        user=user, device=device, created_at=now,
+        token_hash=hash_secret(token_id), refresh_hash=hash_secret(refresh),
+        expires_at=now + current_app.config["TOKEN_LIFETIME"],
+        refresh_expires_at=now + current_app.config["REFRESH_LIFETIME"],
+    )
+    session.add(token)
+    return token, token_id, refresh
+
+
+def sign_in(*, user_name: str, password: str, device_name: str | None = None):
+    """Check the credentials and issue a token pair. Returns (token, token_id, refresh_token)."""
+    user = check_password(user_name, password)
+    if device_name is not None and (not device_name.strip() or len(device_name) > 80):
+        raise Invalid([FieldError("deviceName", "A device name has 1 to 80 characters.")])
+    with write_transaction() as session:
+        device = None
+        if device_name:
+            device = session.scalar(select(Device).where(Device.name == device_name.strip()))
+            if device is None:
+                device = Device(name=device_name.strip())
+                session.add(device)
+        return _issue_token(session, user, device)
+
+
+def token_for(secret: str) -> Token | None:
+    """The live token for a bearer secret, or None when unknown, expired or revoked."""
+    if not secret:
+        return None
+    token = db.session.scalar(select(Token).where(Token.token_hash == hash_secret(secret)))
+    if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
+        return None
+    if not token.user.is_active:
+        return None
+    return token
+
+
+def refresh_token(*, token_id: str, refresh: str):
+    """Swap a token pair for a new one; the old pair stops working."""
+    with write_transaction() as session:
+        token = session.scalar(
+            select(Token).where(Token.token_hash == hash_secret(token_id or ""))
+            .with_for_update()
+        )
+        if (token is None or token.revoked_at is not None
+                or not secrets.compare_digest(token.refresh_hash, hash_secret(refresh or ""))
+                or token.refresh_expires_at <= utcnow() or not token.user.is_active):
+            raise Unauthenticated("The token pair is not valid.")
+        token.revoked_at = utcnow()
+        return _issue_token(session, token.user, token.device)
+
+
+def sign_out(token: Token) -> None:
+    with write_transaction() as session:
+        live = session.get(Token, token.id, with_for_update=True)
+        if live.revoked_at is None:
+            live.revoked_at = utcnow()

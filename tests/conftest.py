@@ -1,0 +1,153 @@
+"""Fixtures: every test that takes `app` runs once on SQLite and once on PostgreSQL.
+
+PostgreSQL is expected at TEST_POSTGRES_URL (default: the local server, user postgres). Each run
+creates its own database and drops it afterwards. Set TEST_DATABASES=sqlite to run on SQLite
+alone while developing; CI runs both.
+"""
+import os
+import uuid
+from decimal import Decimal
+
+import psycopg
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db
+from app.models import Device, Station
+from app.services import products, stations, users
+
+DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgresql").split(",")
+             if d.strip()]
+POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+PASSWORD = "test-password"
+TABLES = ["order_events", "order_cells", "order_items", "order_entries", "orders",
+          "ticket_items", "tickets", "tokens", "product_stations", "products", "devices",
+          "stations", "users"]
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory):
+    """Create the test databases once per run; yields {kind: url}."""
+    urls, created = {}, []
+    for kind in DATABASES:
+        if kind == "sqlite":
+            urls[kind] = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+        elif kind == "postgresql":
+            name = f"orders_test_{uuid.uuid4().hex[:10]}"
+            with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            created.append(name)
+            urls[kind] = f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+        else:
+            raise ValueError(f"Unknown test database {kind!r}")
+    yield urls
+    for name in created:
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def make_app(url: str, **overrides):
+    config = {"ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
+              "FAST_PASSWORD_HASH": True, "WTF_CSRF_ENABLED": False}
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def migrated_app(request, database_urls):
+    app = make_app(database_urls[request.param])
+    app.config["DB_KIND"] = request.param
+    with app.app_context():
+        upgrade()
+    return app
+
+
+def wipe(app) -> None:
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            else:
+                for table in TABLES:
+                    conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("UPDATE counters SET value = 0"))
+
+
+@pytest.fixture
+def app(migrated_app):
+    migrated_app.config["AUTO_PROCESS"] = True
+    with migrated_app.app_context():
+        yield migrated_app
+        db.session.remove()
+    wipe(migrated_app)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def make_user(user_name=None, rights=(), name=None):
+    user_name = user_name or f"user-{uuid.uuid4().hex[:8]}"
+    return users.save_user(user_name=user_name, password=PASSWORD, name=name, rights=rights)
+
+
+def bearer(user, device_name=None) -> dict:
+    _, token_id, _ = users.sign_in(user_name=user.user_name, password=PASSWORD,
+                                   device_name=device_name)
+    return {"Authorization": f"Bearer {token_id}"}
+
+
+@pytest.fixture
+def catalog(app):
+    """Stations Kitchen, Bar, Pass; products routed to them; device POS-1 defaulting to Pass."""
+    for name in ("Kitchen", "Bar", "Pass"):
+        stations.create_station(name=name)
+    products.create_product(code="BURGER", name="Burger", price=Decimal("12.50"),
+                            station_names=["Kitchen", "Pass"], course=2)
+    products.create_product(code="FRIES", name="Fries", price=Decimal("4.00"),
+                            station_names=["Kitchen"])
+    products.create_product(code="COLA", name="Cola", price=Decimal("3.20"),
+                            station_names=["Bar"])
+    products.create_product(code="BREAD", name="Bread", price=Decimal("3.00"))
+    device = Device(name="POS-1", default_station_id=db.session.scalar(
+        db.select(Station.id).where(Station.name == "Pass")))
+    db.session.add(device)
+    db.session.commit()
+    return device
+
+
+@pytest.fixture
+def waiter(app):
+    return make_user("waiter", ["ticketCreate", "ticketUpdate"], name="Wendy")
+
+
+@pytest.fixture
+def manager(app):
+    return make_user("manager", ["orderRead", "orderProcess", "orderUpdate", "orderDelete"])
+
+
+@pytest.fixture
+def admin(app):
+    return make_user("admin", ["admin"])
+
+
+@pytest.fixture
+def customer(app):
+    return make_user("customer", [])
+
+
+def lines(*pairs):
+    """tickets.LineInput list from ("CODE", quantity) or ("CODE", quantity, note) tuples."""
+    from app.services.tickets import LineInput
+
+    return [LineInput(p[0], Decimal(str(p[1])), p[2] if len(p) > 2 else None) for p in pairs]
+
+
+def make_ticket(user, device, *pairs, name="Table 1"):
+    from app.services.tickets import create_ticket
+
+    return create_ticket(user=user, device=device, name=name, lines=lines(*pairs))
