@@ -174,12 +174,24 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                 event_id += 1
             for model, rows in ((Order, orders), (OrderItem, items), (OrderEntry, entries),
                                 (OrderCell, cells), (OrderEvent, events)):
-                session.execute(insert(model), rows)
+                _insert_rows(session, model, rows)
         done += size
         if done % 100000 < chunk or done == count:
             progress(f"  {done} / {count} orders")
     _fix_sequences()
     return done
+
+
+def _insert_rows(session, model, rows: list[dict]) -> None:
+    """Executemany on SQLite; COPY on PostgreSQL, where row-by-row inserts are ten times slower."""
+    if session.connection().dialect.name != "postgresql":
+        session.execute(insert(model), rows)
+        return
+    columns = list(rows[0])
+    cursor = session.connection().connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([row[c] for c in columns])
 
 
 def _fix_sequences() -> None:
