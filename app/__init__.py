@@ -25,7 +25,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import models, order_models  # noqa: F401  (tables known to migrations)
+    from app import basket_models, models, order_models  # noqa: F401  (tables for migrations)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from flask import has_app_context
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
 
@@ -22,7 +24,7 @@ DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgre
              if d.strip()]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "test-password"
-TABLES = ["order_events", "order_cells", "order_items", "order_entries", "orders",
+TABLES = ["basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
           "ticket_items", "tickets", "tokens", "product_stations", "products", "devices",
           "stations", "users"]
 
@@ -85,8 +87,22 @@ def app(migrated_app):
     wipe(migrated_app)
 
 
+class Client(FlaskClient):
+    """A request made from the test's own thread shares the test's app context, and so its
+    database session; ending that session's transaction after each request keeps the test
+    from reading through a stale snapshot."""
+
+    def open(self, *args, **kwargs):
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if has_app_context():
+                db.session.commit()
+
+
 @pytest.fixture
 def client(app):
+    app.test_client_class = Client
     return app.test_client()
 
 

@@ -135,3 +135,36 @@ def expected_version(body_version: int | None) -> int | None:
     if not value.isdigit():
         raise Invalid([FieldError("If-Match", "If-Match names a version, like \"3\".")])
     return int(value)
+
+
+class ProjectWrite(Body):
+    name: str
+    product_code: str
+
+
+class BasketLineWrite(Body):
+    project_guid: str | None = None
+    product_code: str | None = None
+    quantity: Decimal
+
+
+class Address(Body):
+    first_name: str | None = None
+    last_name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    city: str | None = None
+    state: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    company_name: str | None = None
+    email_address: str | None = None
+    phone_number: str | None = None
+
+
+class Checkout(Body):
+    currency: str | None = None
+    shipping_method: str | None = None
+    shipping_address: Address | None = None
+    discount_total: Decimal | None = None
+    shipping_total: Decimal | None = None

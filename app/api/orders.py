@@ -10,7 +10,7 @@ from app.query import parse_query
 from app.services import order_status, orders, processing
 
 
-def _order_response(order, status: int = 200):
+def order_response(order, status: int = 200):
     response = jsonify(order_json(order))
     response.status_code = status
     response.set_etag(str(order.version))
@@ -30,11 +30,12 @@ def list_orders():
 
 
 @bp.get("/orders/<order_id>")
+@bp.get("/order/<order_id>")  # the print-shop source's spelling of the same read
 @guarded(SIGNED_IN)
 def get_order(order_id):
     order = orders.get_order(user=g.user, order_id=order_id)
     # Answers 304 when If-None-Match names the current version.
-    return _order_response(order).make_conditional(request)
+    return order_response(order).make_conditional(request)
 
 
 @bp.post("/orders")
@@ -49,7 +50,7 @@ def process_orders():
 @guarded(R.ORDER_UPDATE)
 def set_order_status(order_id):
     body = parse_body(StatusChange)
-    return _order_response(order_status.set_order_status(
+    return order_response(order_status.set_order_status(
         user=g.user, order_id=order_id, status=body.status,
         version=expected_version(body.version)))
 
@@ -58,7 +59,7 @@ def set_order_status(order_id):
 @guarded(R.ORDER_UPDATE)
 def set_item_status(order_id, item_id):
     body = parse_body(StatusChange)
-    return _order_response(order_status.set_item_status(
+    return order_response(order_status.set_item_status(
         user=g.user, order_id=order_id, item_id=item_id, status=body.status,
         version=expected_version(body.version)))
 
@@ -67,7 +68,7 @@ def set_item_status(order_id, item_id):
 @guarded(R.ORDER_UPDATE)
 def set_endpoint_status(order_id, endpoint_name):
     body = parse_body(StatusChange)
-    return _order_response(order_status.set_entry_status(
+    return order_response(order_status.set_entry_status(
         user=g.user, order_id=order_id, station_name=endpoint_name, status=body.status,
         version=expected_version(body.version)))
 

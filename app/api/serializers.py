@@ -98,3 +98,20 @@ def signed_in_user_json(user, device) -> dict:
 
 def query_result(items: list, total: int) -> dict:
     return {"items": items, "count": len(items), "totalCount": total}
+
+
+def project_json(project) -> dict:
+    return {"guid": project.guid, "name": project.name, "productCode": project.product_code,
+            "createdDateUtc": dt(project.created_at)}
+
+
+def basket_json(basket, prices: dict) -> dict:
+    lines, total = [], 0
+    for line in basket.lines:
+        line_total = line.quantity * prices.get(line.product_code, 0)
+        total += line_total
+        lines.append({"id": line.id, "projectGuid": line.project_guid,
+                      "productCode": line.product_code, "quantity": line.quantity,
+                      "total": line_total})
+    return {"guid": basket.guid, "lines": lines, "createdDateUtc": dt(basket.created_at),
+            "lastSavedDateUtc": dt(basket.last_saved_at), "orderTotal": total}
