@@ -14,7 +14,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.models import Counter, Device, Product, Station, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem, OrderEvent
-from app.services import order_status, products, stations, tickets, users
+from app.services import baskets, order_status, products, stations, tickets, users
 from app.services.order_factory import ORDER_NUMBER
 from app.services.tickets import LineInput
 
@@ -27,7 +27,7 @@ DEMO_USERS = [
     ("waiter", "waiter-demo", "Wendy Waiter", ["ticketCreate", "ticketUpdate"]),
     ("customer", "customer-demo", "Cora Customer", []),
 ]
-DEMO_STATIONS = ["Kitchen", "Bar", "Pass"]
+DEMO_STATIONS = ["Kitchen", "Bar", "Pass", "Print room", "Packing"]
 DEMO_PRODUCTS = [
     # code, name, price, stations, course
     ("BURGER", "Cheeseburger", "12.50", ["Kitchen", "Pass"], 2),
@@ -40,7 +40,13 @@ DEMO_PRODUCTS = [
     ("WINE", "Glass of red wine", "6.40", ["Bar"], None),
     ("COFFEE", "Espresso", "2.60", ["Bar"], 3),
     ("BREAD", "Bread basket", "3.00", [], 1),
+    ("POSTER", "Poster A2", "19.95", ["Print room", "Packing"], None),
+    ("CARD", "Greeting card", "2.45", ["Print room", "Packing"], None),
+    ("BOOK", "Photo book", "34.50", ["Print room", "Packing"], None),
 ]
+DEMO_ADDRESS = {"firstName": "Cora", "lastName": "Customer", "line1": "Keizersgracht 1",
+                "city": "Amsterdam", "postalCode": "1015 CJ", "country": "NL",
+                "emailAddress": "cora@example.com"}
 DEVICE_NAME = "POS-1"
 
 
@@ -105,6 +111,26 @@ def load_demo() -> None:
     order_status.set_entry_status(user=cook, order_id=order.id, station_name="Bar",
                                   status=S.READY)
     tickets.close_ticket(user=waiter, ticket_id=made[3][0].id)
+    _load_shop()
+
+
+def _load_shop() -> None:
+    """The customer's projects, an open basket and two placed orders, made through checkout."""
+    customer = db.session.scalar(select(User).where(User.user_name == "customer"))
+    poster = baskets.create_project(user=customer, name="Summer poster", product_code="POSTER")
+    book = baskets.create_project(user=customer, name="Wedding album", product_code="BOOK")
+    for lines_, method in (([(poster, 2), (None, 10)], "Standard"), ([(book, 1)], "Express")):
+        basket = baskets.create_basket(user=customer)
+        for project, quantity in lines_:
+            baskets.add_line(user=customer, guid=basket.guid, quantity=Decimal(quantity),
+                             project_guid=project.guid if project else None,
+                             product_code=None if project else "CARD")
+        baskets.checkout_basket(user=customer, device=None, guid=basket.guid, currency="EUR",
+                                shipping_method=method, shipping_address=DEMO_ADDRESS,
+                                shipping_total=Decimal("4.95"))
+    open_basket = baskets.create_basket(user=customer)
+    baskets.add_line(user=customer, guid=open_basket.guid, quantity=Decimal(1),
+                     project_guid=book.guid)
 
 
 def _next_id(model) -> int:

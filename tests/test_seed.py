@@ -1,0 +1,42 @@
+"""The demo data is made through the real services and covers every status."""
+from sqlalchemy import func, select
+
+from app import status as S
+from app.extensions import db
+from app.models import User
+from app.order_models import Order
+from tests.conftest import lines
+
+
+def test_seed_demo_covers_every_status_and_both_sources(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    statuses = set(db.session.scalars(select(Order.status)))
+    assert statuses == set(S.ALL)
+    assert set(db.session.scalars(select(Order.source))) == {"ticket", "basket"}
+    assert db.session.scalar(select(func.count()).where(Order.is_void.is_(True))) >= 1
+    rights = {u.user_name: set(u.rights) for u in db.session.scalars(select(User))}
+    assert rights["cook"] == {"orderRead", "orderUpdate"}
+    assert rights["customer"] == set()
+    again = runner.invoke(args=["seed-demo", "--if-empty"])
+    assert "there already" in again.output
+
+
+def test_bulk_orders_continue_the_numbering(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--orders", "300"])
+    assert result.exit_code == 0, result.output
+    db.session.rollback()
+    numbers = list(db.session.scalars(select(Order.number).order_by(Order.number)))
+    assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 300
+    # Rows inserted in bulk leave the id sequences usable: a ticket still makes an order.
+    from app.models import Device
+    from app.services.tickets import create_ticket
+
+    waiter = db.session.scalar(select(User).where(User.user_name == "waiter"))
+    device = db.session.scalar(select(Device))
+    _, (order,) = create_ticket(user=waiter, device=device, name="After bulk",
+                                lines=lines(("BURGER", 1)))
+    assert order.number == numbers[-1] + 1
