@@ -25,8 +25,10 @@ QUANTITY = Numeric(14, 3)
 
 
 def utcnow() -> datetime:
-    """Naive UTC: both databases store timestamps without a zone, always in UTC."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    """Naive UTC, to the millisecond: both databases store timestamps without a zone, and the
+    API shows milliseconds, so a time read from an answer filters exactly on the stored one."""
+    now = datetime.now(UTC)
+    return now.replace(tzinfo=None, microsecond=now.microsecond // 1000 * 1000)
 
 
 def new_guid() -> str:

@@ -15,6 +15,10 @@ MINOR_UNITS = {
 }
 
 
+# The money columns hold 14 digits before the point; amounts stay below that.
+LIMIT = Decimal(10) ** 14
+
+
 def is_known_currency(code) -> bool:
     return isinstance(code, str) and code in MINOR_UNITS
 

@@ -125,6 +125,9 @@ def _parse_value(member: Member, text: str):
         raise _BadValue(f"Missing value; expected {_expected(member)}.")
     try:
         if kind == "string":
+            # PostgreSQL refuses NUL in text and SQLite cuts a pattern short at it.
+            if "\x00" in text:
+                raise _BadValue(f"{_show(text)} contains a NUL character.")
             return text
         if kind == "int" and (number := _parse_int(text)) is not None:
             return number

@@ -1,13 +1,13 @@
-"""The print-shop routes (contract 3.2 and 4.1): projects, baskets, lines, checkout, and
-`GET /order/{id}`. Every route is the signed-in user's own: others' objects answer 404."""
-from flask import g, jsonify, request
+"""The print-shop routes (contract 3.2): projects, baskets, lines and checkout. Every route is
+the signed-in user's own: others' objects answer 404."""
+from flask import g, jsonify
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import BasketLineWrite, Checkout, ProjectWrite, parse_body
 from app.api.orders import order_response
 from app.api.serializers import basket_json, project_json
-from app.services import baskets, orders
+from app.services import baskets
 
 
 def _basket_response(basket, status: int = 200):
@@ -114,10 +114,3 @@ def checkout_basket(guid):
     response = order_response(order, 201)
     response.headers["Location"] = f"/api/order/{order.id}"
     return response
-
-
-@bp.get("/order/<order_id>")
-@guarded(SIGNED_IN)
-def get_placed_order(order_id):
-    order = orders.get_order(user=g.user, order_id=order_id)
-    return order_response(order).make_conditional(request)

@@ -2,7 +2,7 @@
 import logging
 
 from flask import g, jsonify, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app import errors as E
@@ -72,7 +72,22 @@ def _wants_problem() -> bool:
 def http_error(error: HTTPException):
     if not _wants_problem():
         return error
-    return problem(error.code or 500, error.name, error.description or error.name)
+    response = problem(error.code or 500, error.name, error.description or error.name)
+    # Keep what the error says beyond its body, such as the Allow header of a 405.
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+@bp.app_errorhandler(IntegrityError)
+def integrity_error(error: IntegrityError):
+    # Two writers racing to create the same unique name: the loser's insert fails here.
+    log.warning("integrity error on %s %s: %s", request.method, request.path, error.orig)
+    if _wants_problem():
+        return problem(409, "Conflict", "The change conflicts with data saved meanwhile; "
+                                        "reload and try again.")
+    return "The change conflicts with data saved meanwhile.", 409
 
 
 @bp.app_errorhandler(OperationalError)

@@ -63,6 +63,7 @@ def update_ticket(ticket_id):
 @bp.post("/tickets/<ticket_id>/close")
 @guarded(R.TICKET_UPDATE)
 def close_ticket(ticket_id):
-    body = parse_body(TicketClose, request.get_json(silent=True) or {})
+    # No body means no version named; a body that is sent must be a JSON object.
+    body = parse_body(TicketClose, request.get_json(silent=True) if request.get_data() else {})
     return _ticket_response(tickets.close_ticket(user=g.user, ticket_id=ticket_id,
                                                  version=expected_version(body.version)))

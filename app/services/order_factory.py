@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from app import money
 from app import status as S
+from app.errors import FieldError, Invalid
 from app.models import Counter, Station, Ticket, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.services import history
@@ -61,9 +62,12 @@ def next_order_numbers(session, count: int = 1) -> int:
 
 
 def create_order(session, spec: OrderSpec) -> Order:
+    """Add the order to the session; Invalid if its amounts do not fit the money columns."""
     now = spec.created_at or utcnow()
-    sub_total = sum((money.quantize(i.quantity * i.unit_price, spec.currency)
-                     for i in spec.items), Decimal("0"))
+    totals = [money.quantize(i.quantity * i.unit_price, spec.currency) for i in spec.items]
+    sub_total = sum(totals, Decimal("0"))
+    if any(abs(t) >= money.LIMIT for t in totals + [sub_total + spec.shipping_total]):
+        raise Invalid([FieldError("items", "The order's amounts are too large.")])
     discount = money.quantize(spec.discount_total, spec.currency)
     shipping = money.quantize(spec.shipping_total, spec.currency)
     order = Order(
@@ -89,7 +93,7 @@ def create_order(session, spec: OrderSpec) -> Order:
         item = OrderItem(
             item_no=number, product_code=item_spec.product_code, name=item_spec.name,
             quantity=item_spec.quantity, unit_price=item_spec.unit_price,
-            total=money.quantize(item_spec.quantity * item_spec.unit_price, spec.currency),
+            total=totals[number - 1],
             note=item_spec.note, course=item_spec.course, project_guid=item_spec.project_guid,
         )
         order.items.append(item)

@@ -1,5 +1,5 @@
 """Reading orders: visibility, the NData list, single orders, history; and deletion."""
-from sqlalchemy import and_, exists, func, not_, select
+from sqlalchemy import and_, case, exists, func, not_, select
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -28,6 +28,10 @@ COLUMNS = {
     "createdDateUtc": Order.created_at, "lastSavedDateUtc": Order.last_saved_at,
     "completedDateUtc": Order.completed_at,
 }
+
+# Statuses sort by stage (New before Processing ...), not by name.
+SORT_COLUMNS = {"status": case({name: rank for rank, name in enumerate(S.ALL)},
+                               value=Order.status)}
 
 ORDER_QUERY = QuerySpec(
     members=(
@@ -100,8 +104,13 @@ def list_orders(*, user: User, query: Query) -> tuple[list[Order], int]:
     total = count_orders(user=user, query=query)
     order_by = []
     for key in query.sort or DEFAULT_SORT:
-        column = COLUMNS[key.member]
-        order_by.append(column.desc() if key.descending else column.asc())
+        column = SORT_COLUMNS.get(key.member, COLUMNS[key.member])
+        clause = column.desc() if key.descending else column.asc()
+        # Null sorts lowest on both databases (PostgreSQL's default is highest). Only on
+        # nullable columns, so `number desc` can still walk its index.
+        if getattr(getattr(column, "expression", column), "nullable", False):
+            clause = clause.nulls_last() if key.descending else clause.nulls_first()
+        order_by.append(clause)
     statement = (_filtered(user, query).order_by(*order_by, Order.id.asc())
                  .offset(query.skip).limit(query.take))
     statement = with_details(statement, "history" in query.include)

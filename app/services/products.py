@@ -10,6 +10,9 @@ from app.extensions import db
 from app.models import Product, Station
 from app.services.common import check_version
 
+# What the price column (Numeric(18, 4)) can hold.
+MAX_PRICE = Decimal("1e14")
+
 
 def list_products() -> list[Product]:
     query = select(Product).options(selectinload(Product.stations)).order_by(Product.code)
@@ -30,9 +33,11 @@ def _resolve(session, *, code, name, price, station_names, course) -> list[Stati
         errors.append(FieldError("code", "A code of 1 to 40 characters without '/' is required."))
     if not name or not name.strip() or len(name) > 120:
         errors.append(FieldError("name", "A name of 1 to 120 characters is required."))
-    if price is None or price < 0 or price != price.quantize(Decimal("0.0001")):
-        errors.append(FieldError("price", "A price of zero or more, with at most 4 decimals, "
-                                          "is required."))
+    # The range check comes first: quantize() raises on a value too long for the context.
+    if price is None or not price.is_finite() or not 0 <= price < MAX_PRICE \
+            or price != price.quantize(Decimal("0.0001")):
+        errors.append(FieldError("price", "A price of zero or more, below 10^14, with at most "
+                                          "4 decimals, is required."))
     if course is not None and not 0 <= course <= 99:
         errors.append(FieldError("course", "A course is a number from 0 to 99."))
     wanted = list(dict.fromkeys(station_names or []))

@@ -84,8 +84,9 @@ def _validate(name, lines: list[LineInput]) -> None:
         if not line.product_code or len(line.product_code) > 40:
             errors.append(FieldError(f"items[{i}].productCode", "A product code is required."))
         q = line.quantity
-        if q is None or not q.is_finite() or q <= 0 or q != q.quantize(Decimal("0.001")) \
-                or q >= Decimal("1e9"):
+        # The bound is checked before quantize(), which raises on numbers beyond its precision.
+        if q is None or not q.is_finite() or q <= 0 or q >= Decimal("1e9") \
+                or q != q.quantize(Decimal("0.001")):
             errors.append(FieldError(f"items[{i}].quantity",
                                      "A quantity above zero with at most 3 decimals is required."))
         if line.note is not None and len(line.note) > 500:
@@ -123,7 +124,7 @@ def _earlier_routing(session, ticket: Ticket) -> dict:
 
 
 def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
-              before: dict, after: dict, order: list) -> list[Order]:
+              before: dict, after: dict, order: list, lines: list[LineInput]) -> list[Order]:
     added, removed = [], []
     for key in order:
         delta = after.get(key, Decimal(0)) - before.get(key, Decimal(0))
@@ -136,16 +137,21 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
         select(Product).options(selectinload(Product.stations)).where(Product.code.in_(codes)))}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
+    # Errors name the first line of the new items that holds the key, as `_validate` does.
+    position = {}
+    for i, line in enumerate(lines):
+        position.setdefault(line.key, i)
     for key, delta in added:
+        member = f"items[{position[key]}].productCode"
         product = products.get(key[0])
         if product is None:
-            errors.append(FieldError("items", f"Unknown product code {key[0]!r}."))
+            errors.append(FieldError(member, f"Unknown product code {key[0]!r}."))
             continue
         stations = [s.id for s in product.stations] or ([default_station] if default_station
                                                         else [])
         if not stations:
-            errors.append(FieldError("items", f"Product {key[0]!r} is routed to no station and "
-                                              "the device has no default station."))
+            errors.append(FieldError(member, f"Product {key[0]!r} is routed to no station and "
+                                             "the device has no default station."))
             continue
         added_specs.append(ItemSpec(product_code=key[0], name=product.name, quantity=delta,
                                     unit_price=product.price, station_ids=stations,
@@ -201,7 +207,7 @@ def create_ticket(*, user: User, device: Device | None, name: str,
         _store_lines(ticket, lines)
         session.flush()
         orders = _generate(session, ticket=ticket, user=user, device=device, before={},
-                           after=_totals(lines), order=_keys_in_order(lines))
+                           after=_totals(lines), order=_keys_in_order(lines), lines=lines)
     return ticket, orders
 
 
@@ -235,7 +241,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
         ticket.version += 1
         ticket.last_saved_at = utcnow()
         orders = _generate(session, ticket=ticket, user=user, device=device, before=before,
-                           after=after, order=_keys_in_order(lines, old_lines))
+                           after=after, order=_keys_in_order(lines, old_lines), lines=lines)
     return ticket, orders
 
 
