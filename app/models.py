@@ -150,3 +150,16 @@ class TicketItem(db.Model):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     note: Mapped[str | None] = mapped_column(String(500))
     course: Mapped[int | None] = mapped_column(Integer)
+
+
+class ApiKey(db.Model):
+    """A long-lived bearer secret a user makes for an integration; carries the user's rights."""
+    __tablename__ = "api_keys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    user: Mapped[User] = relationship()

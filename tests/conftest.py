@@ -24,7 +24,7 @@ DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgre
              if d.strip()]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "test-password"
-TABLES = ["basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
+TABLES = ["api_keys", "basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
           "ticket_items", "tickets", "tokens", "product_stations", "products", "devices",
           "stations", "users"]
 

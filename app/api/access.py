@@ -10,7 +10,7 @@ from flask import g, request
 
 from app import rights as R
 from app.errors import Forbidden, Unauthenticated
-from app.services.users import token_for
+from app.services.users import authenticate
 
 SIGNED_IN = "signedIn"
 PUBLIC = "public"
@@ -33,11 +33,11 @@ def guarded(right: str):
         @wraps(view)
         def wrapper(*args, **kwargs):
             if right != PUBLIC:
-                token = token_for(bearer_secret() or "")
-                if token is None:
+                credential = authenticate(bearer_secret() or "")
+                if credential is None:
                     raise Unauthenticated("A valid bearer token is required.")
-                g.token, g.user = token, token.user
-                if right != SIGNED_IN and not R.has_right(token.user.rights, right):
+                g.credential, g.user = credential, credential.user
+                if right != SIGNED_IN and not R.has_right(credential.user.rights, right):
                     raise Forbidden(f"This needs the {right} right.")
             return view(*args, **kwargs)
         return wrapper

@@ -39,7 +39,7 @@ def sign_in():
 @bp.get("/auth")
 @guarded(SIGNED_IN)
 def signed_in_user():
-    return jsonify(signed_in_user_json(g.user, g.token.device))
+    return jsonify(signed_in_user_json(g.user, g.credential.device))
 
 
 @bp.post("/auth/refresh")
@@ -53,7 +53,7 @@ def refresh():
 @bp.delete("/auth")
 @guarded(SIGNED_IN)
 def sign_out():
-    users.sign_out(g.token)
+    users.sign_out(g.credential)
     return "", 204
 
 

@@ -108,7 +108,7 @@ def checkout_basket(guid):
     body = parse_body(Checkout)
     address = body.shipping_address.model_dump(by_alias=True) if body.shipping_address else None
     order = baskets.checkout_basket(
-        user=g.user, device=g.token.device, guid=guid, currency=body.currency,
+        user=g.user, device=g.credential.device, guid=guid, currency=body.currency,
         shipping_method=body.shipping_method, shipping_address=address,
         discount_total=body.discount_total, shipping_total=body.shipping_total)
     response = order_response(order, 201)

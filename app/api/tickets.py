@@ -43,7 +43,7 @@ def get_ticket(ticket_id):
 @guarded(R.TICKET_CREATE)
 def create_ticket():
     body = parse_body(TicketWrite)
-    ticket, _ = tickets.create_ticket(user=g.user, device=g.token.device, name=body.name,
+    ticket, _ = tickets.create_ticket(user=g.user, device=g.credential.device, name=body.name,
                                       lines=_lines(body))
     response = _ticket_response(ticket, 201)
     response.headers["Location"] = f"/api/tickets/{ticket.id}"
@@ -54,7 +54,7 @@ def create_ticket():
 @guarded(R.TICKET_UPDATE)
 def update_ticket(ticket_id):
     body = parse_body(TicketWrite)
-    ticket, _ = tickets.update_ticket(user=g.user, device=g.token.device, ticket_id=ticket_id,
+    ticket, _ = tickets.update_ticket(user=g.user, device=g.credential.device, ticket_id=ticket_id,
                                       name=body.name, lines=_lines(body),
                                       version=expected_version(body.version))
     return _ticket_response(ticket)

@@ -5,6 +5,7 @@ store: an attacker holding the table cannot turn a hash back into a usable token
 """
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,9 +14,9 @@ from sqlalchemy import select
 
 from app import rights as R
 from app.database import write_transaction
-from app.errors import FieldError, Invalid, Unauthenticated
+from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthenticated
 from app.extensions import db
-from app.models import Device, Token, User, utcnow
+from app.models import ApiKey, Device, Token, User, utcnow
 
 _hasher = PasswordHasher()
 _fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -115,16 +116,62 @@ def sign_in(*, user_name: str, password: str, device_name: str | None = None):
         return _issue_token(session, user, device)
 
 
-def token_for(secret: str) -> Token | None:
-    """The live token for a bearer secret, or None when unknown, expired or revoked."""
+@dataclass(frozen=True)
+class Credential:
+    """Who a bearer secret speaks for: a signed-in token, or one of the user's API keys."""
+    user: User
+    device: Device | None = None
+    token: Token | None = None
+    api_key: ApiKey | None = None
+
+
+API_KEY_PREFIX = "ohk_"
+
+
+def authenticate(secret: str) -> Credential | None:
+    """The credential for a bearer secret, or None when unknown, expired or revoked."""
     if not secret:
         return None
+    if secret.startswith(API_KEY_PREFIX):
+        key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_secret(secret)))
+        if key is None or key.revoked_at is not None or not key.user.is_active:
+            return None
+        return Credential(user=key.user, api_key=key)
     token = db.session.scalar(select(Token).where(Token.token_hash == hash_secret(secret)))
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     if not token.user.is_active:
         return None
-    return token
+    return Credential(user=token.user, device=token.device, token=token)
+
+
+def list_api_keys(*, user: User) -> list[ApiKey]:
+    return list(db.session.scalars(select(ApiKey).where(ApiKey.user_id == user.id)
+                                   .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())))
+
+
+def create_api_key(*, user: User, name: str) -> tuple[ApiKey, str]:
+    """A new key for the user; the secret is returned once and only its hash is kept."""
+    if not isinstance(name, str) or not name.strip() or len(name) > 80:
+        raise Invalid([FieldError("name", "A name of 1 to 80 characters is required.")])
+    secret = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    with write_transaction() as session:
+        key = ApiKey(user_id=user.id, name=name.strip(), prefix=secret[:12],
+                     key_hash=hash_secret(secret))
+        session.add(key)
+    return key, secret
+
+
+def revoke_api_key(*, user: User, key_id: int) -> ApiKey:
+    """Revoke one of the user's own keys; another user's key is NotFound."""
+    with write_transaction() as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.id == key_id, ApiKey.user_id == user.id)
+                             .with_for_update())
+        if key is None:
+            raise NotFound("No such API key.")
+        if key.revoked_at is None:
+            key.revoked_at = utcnow()
+    return key
 
 
 def refresh_token(*, token_id: str, refresh: str):
@@ -142,8 +189,12 @@ def refresh_token(*, token_id: str, refresh: str):
         return _issue_token(session, token.user, token.device)
 
 
-def sign_out(token: Token) -> None:
+def sign_out(credential: Credential) -> None:
+    """End the token's session. API keys are not signed out but revoked (revoke_api_key)."""
+    if credential.token is None:
+        raise Conflict("An API key does not sign out; revoke it on the API keys page.",
+                       member_name="Authorization")
     with write_transaction() as session:
-        live = session.get(Token, token.id, with_for_update=True)
+        live = session.get(Token, credential.token.id, with_for_update=True)
         if live.revoked_at is None:
             live.revoked_at = utcnow()
