@@ -38,9 +38,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.api import bp as api_bp
 
+    from app.views import register_views
+
     # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    register_views(app)
 
 
 def register_commands(app: Flask) -> None:

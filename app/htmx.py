@@ -32,3 +32,10 @@ def retarget(response, selector: str, swap: str = "innerHTML"):
         response.headers["HX-Retarget"] = selector
         response.headers["HX-Reswap"] = swap
     return response
+
+
+def push_url(response, url: str):
+    """Put `url` in the browser's address bar and history for an htmx answer."""
+    if is_fragment_request():
+        response.headers["HX-Push-Url"] = url
+    return response

@@ -62,6 +62,15 @@ class Order(db.Model):
         order_by="OrderEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def customer_label(self) -> str:
+        """Who the order is for, as staff say it: the ticket, else the addressee, else the user."""
+        if self.ticket_name:
+            return self.ticket_name
+        address = self.shipping_address or {}
+        name = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p)
+        return name or self.user_name
+
 
 class OrderItem(db.Model):
     __tablename__ = "order_items"

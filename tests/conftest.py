@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from flask import has_app_context
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import text
@@ -24,7 +24,7 @@ DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgre
              if d.strip()]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "test-password"
-TABLES = ["api_keys", "basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
+TABLES = ["kiosk_links", "api_keys", "basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
           "ticket_items", "tickets", "tokens", "product_stations", "products", "devices",
           "stations", "users"]
 
@@ -93,6 +93,10 @@ class Client(FlaskClient):
     from reading through a stale snapshot."""
 
     def open(self, *args, **kwargs):
+        # Flask-Login caches the user on `g`, which the shared app context would carry over
+        # from one client's request to another's.
+        if has_app_context():
+            g.pop("_login_user", None)
         try:
             return super().open(*args, **kwargs)
         finally:

@@ -64,14 +64,11 @@ def is_lock_timeout(error: OperationalError) -> bool:
     return "database is locked" in text or "lock timeout" in text or "deadlock" in text
 
 
-def _wants_problem() -> bool:
-    return request.path == "/api" or request.path.startswith("/api/")
+# Errors raised inside API views meet these handlers; routing errors (an unknown /api path,
+# a wrong method) reach the app-wide handlers of app.views.errors, which hand /api paths here.
 
-
-@bp.app_errorhandler(HTTPException)
+@bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):
-    if not _wants_problem():
-        return error
     response = problem(error.code or 500, error.name, error.description or error.name)
     # Keep what the error says beyond its body, such as the Allow header of a 405.
     for name, value in error.get_headers():
@@ -80,31 +77,25 @@ def http_error(error: HTTPException):
     return response
 
 
-@bp.app_errorhandler(IntegrityError)
+@bp.errorhandler(IntegrityError)
 def integrity_error(error: IntegrityError):
     # Two writers racing to create the same unique name: the loser's insert fails here.
     log.warning("integrity error on %s %s: %s", request.method, request.path, error.orig)
-    if _wants_problem():
-        return problem(409, "Conflict", "The change conflicts with data saved meanwhile; "
-                                        "reload and try again.")
-    return "The change conflicts with data saved meanwhile.", 409
+    return problem(409, "Conflict", "The change conflicts with data saved meanwhile; "
+                                    "reload and try again.")
 
 
-@bp.app_errorhandler(OperationalError)
+@bp.errorhandler(OperationalError)
 def database_busy(error: OperationalError):
     if is_lock_timeout(error):
         log.warning("lock timeout on %s %s", request.method, request.path)
-        if _wants_problem():
-            return problem(423, "Resource locked", "The resource is busy; retry shortly.")
-        return "The resource is busy; retry shortly.", 423
+        return problem(423, "Resource locked", "The resource is busy; retry shortly.")
     return unexpected(error)
 
 
-@bp.app_errorhandler(Exception)
+@bp.errorhandler(Exception)
 def unexpected(error: Exception):
     # Logged with its traceback here; the client gets only the trace id to quote.
     log.exception("unhandled error on %s %s", request.method, request.path)
-    if _wants_problem():
-        return problem(500, "Internal server error",
-                       "Something went wrong on our side; quote the traceId when reporting it.")
-    return "Internal server error", 500
+    return problem(500, "Internal server error",
+                   "Something went wrong on our side; quote the traceId when reporting it.")

@@ -1,5 +1,16 @@
 """Small helpers shared by the services."""
+from dataclasses import dataclass
+
 from app.errors import VersionMismatch
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one order of a batch came to: "changed", "unchanged" or "refused", and why."""
+    order_id: str
+    number: int | None
+    result: str
+    message: str
 
 
 def check_version(current: int, expected: int | None) -> None:

@@ -6,8 +6,8 @@ from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import User, utcnow
 from app.order_models import Order, OrderCell
 from app.services import history
-from app.services.common import check_version
-from app.services.orders import lock_visible_order
+from app.services.common import Outcome, check_version
+from app.services.orders import get_order, lock_visible_order
 
 
 def _target_status(name) -> str:
@@ -86,3 +86,24 @@ def set_entry_status(*, user: User, order_id: str, station_name: str, status,
         return [c for c in order.cells if c.entry_id == entry.id], station_name
 
     return _change(user, order_id, status, version, "station", pick)
+
+
+def set_statuses(*, user: User, order_ids: list[str], status) -> list[Outcome]:
+    """Set `status` on each order in its own transaction; one refusal does not stop the rest."""
+    if not R.has_right(user.rights, R.ORDER_UPDATE):
+        raise Forbidden("Changing a status needs the orderUpdate right.")
+    target = _target_status(status)
+    outcomes = []
+    for order_id in dict.fromkeys(order_ids):
+        number = None
+        try:
+            before = get_order(user=user, order_id=order_id)
+            number, version = before.number, before.version
+            order = set_order_status(user=user, order_id=order_id, status=target)
+        except (Conflict, NotFound) as refused:
+            outcomes.append(Outcome(order_id, number, "refused", refused.message))
+            continue
+        changed = order.version != version
+        outcomes.append(Outcome(order_id, number, "changed" if changed else "unchanged",
+                                f"now {order.status}" if changed else f"already {target}"))
+    return outcomes

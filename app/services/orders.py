@@ -1,5 +1,7 @@
 """Reading orders: visibility, the NData list, single orders, history; and deletion."""
-from sqlalchemy import and_, case, exists, func, not_, select
+from dataclasses import replace
+
+from sqlalchemy import and_, case, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -79,10 +81,21 @@ def _clause(condition: Condition):
     return condition_clause(condition, COLUMNS[condition.member])
 
 
-def _filtered(user: User, query: Query):
+def _search_clause(text: str):
+    """Free text from the dashboard: an order number, or part of a ticket name."""
+    text = text.strip()
+    clauses = [func.lower(Order.ticket_name).contains(text.lower(), autoescape=True)]
+    if text.isdigit() and len(text) < 10:
+        clauses.append(Order.number == int(text))
+    return or_(*clauses)
+
+
+def _filtered(user: User, query: Query, search: str | None = None):
     statement = visible_orders(user)
     for condition in query.conditions:
         statement = statement.where(_clause(condition))
+    if search and search.strip():
+        statement = statement.where(_search_clause(search))
     return statement
 
 
@@ -94,14 +107,27 @@ def with_details(statement, include_history: bool = False):
     return statement.options(*options)
 
 
-def count_orders(*, user: User, query: Query) -> int:
-    statement = _filtered(user, query).with_only_columns(func.count()).order_by(None)
+def count_orders(*, user: User, query: Query, search: str | None = None) -> int:
+    statement = _filtered(user, query, search).with_only_columns(func.count()).order_by(None)
     return db.session.scalar(statement)
 
 
-def list_orders(*, user: User, query: Query) -> tuple[list[Order], int]:
+def count_by_status(*, user: User, query: Query, search: str | None = None) -> dict[str, int]:
+    """How many visible orders match the query in each status (the query's own status filter
+    left out, so every count stays visible while one status is picked)."""
+    others = replace(query, conditions=tuple(c for c in query.conditions
+                                             if c.member != "status"))
+    statement = (_filtered(user, others, search)
+                 .with_only_columns(Order.status, func.count()).group_by(Order.status)
+                 .order_by(None))
+    counts = dict(db.session.execute(statement).all())
+    return {status: counts.get(status, 0) for status in S.ALL}
+
+
+def list_orders(*, user: User, query: Query, search: str | None = None
+                ) -> tuple[list[Order], int]:
     """The page of visible orders the query asks for, and how many match in all."""
-    total = count_orders(user=user, query=query)
+    total = count_orders(user=user, query=query, search=search)
     order_by = []
     for key in query.sort or DEFAULT_SORT:
         column = SORT_COLUMNS.get(key.member, COLUMNS[key.member])
@@ -111,7 +137,7 @@ def list_orders(*, user: User, query: Query) -> tuple[list[Order], int]:
         if getattr(getattr(column, "expression", column), "nullable", False):
             clause = clause.nulls_last() if key.descending else clause.nulls_first()
         order_by.append(clause)
-    statement = (_filtered(user, query).order_by(*order_by, Order.id.asc())
+    statement = (_filtered(user, query, search).order_by(*order_by, Order.id.asc())
                  .offset(query.skip).limit(query.take))
     statement = with_details(statement, "history" in query.include)
     return list(db.session.scalars(statement)), total

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from app import rights as R
 from app import status as S
 from app.database import write_transaction
-from app.errors import FieldError, Forbidden, Invalid
+from app.errors import FieldError, Forbidden, Invalid, NotFound
 from app.models import User, utcnow
 from app.order_models import Order
 from app.services import history
+from app.services.common import Outcome
 
 
 def process_locked_order(order: Order, *, user_name: str | None) -> bool:
@@ -52,3 +53,26 @@ def process_orders(*, user: User, order_ids: list[str]) -> list[Order]:
             raise Invalid([FieldError(f"orderIds[{i}]", "No such order.") for i in missing])
         return [found[oid] for oid in wanted
                 if process_locked_order(found[oid], user_name=user.user_name)]
+
+
+def process_each(*, user: User, order_ids: list[str]):
+    """Process each order on its own and say what came of it (the dashboard's batch button)."""
+    from app.services.orders import get_order  # orders imports this module's neighbours
+
+    if not R.has_right(user.rights, R.ORDER_PROCESS):
+        raise Forbidden("Processing orders needs the orderProcess right.")
+    outcomes = []
+    for order_id in dict.fromkeys(order_ids):
+        try:
+            number = get_order(user=user, order_id=order_id).number
+            changed = process_orders(user=user, order_ids=[order_id])
+        except (Invalid, NotFound):
+            outcomes.append(Outcome(order_id, None, "refused", "No such order."))
+            continue
+        if changed:
+            outcomes.append(Outcome(order_id, number, "changed", "dispatched"))
+        else:
+            outcomes.append(Outcome(order_id, number, "unchanged",
+                                    "nothing to dispatch (already sent, cancelled, or its "
+                                    "stations are off)"))
+    return outcomes

@@ -83,6 +83,20 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
     return station
 
 
+def set_station_active(name: str, *, is_active: bool, version: int | None = None) -> Station:
+    """Switch a station on or off, leaving its other fields as they are. Processing skips an
+    inactive station. Raises NotFound, VersionMismatch."""
+    with write_transaction() as session:
+        station = session.scalar(select(Station).where(Station.name == name).with_for_update())
+        if station is None:
+            raise NotFound(f"No station named {name!r}.")
+        check_version(station.version, version)
+        if station.is_active != bool(is_active):
+            station.is_active = bool(is_active)
+            station.version += 1
+    return station
+
+
 def delete_station(name: str, *, version: int | None = None) -> None:
     with write_transaction() as session:
         station = session.scalar(select(Station).where(Station.name == name).with_for_update())

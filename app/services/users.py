@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app import rights as R
 from app.database import write_transaction
-from app.errors import Conflict, FieldError, Invalid, NotFound, Unauthenticated
+from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
 from app.extensions import db
 from app.models import ApiKey, Device, Token, User, utcnow
 
@@ -66,6 +66,94 @@ def save_user(*, user_name: str, password: str, name: str | None = None,
         user.password_hash = password_hash
         user.rights = parsed_rights
     return user
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.user_name)))
+
+
+def find_user(user_id) -> User:
+    """The user with this id; NotFound when there is none."""
+    user = get_user(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _require_admin(user: User) -> None:
+    if user is None or R.ADMIN not in user.rights:
+        raise Forbidden("Managing users needs the admin right.")
+
+
+def _profile_errors(*, name, password, password_required: bool) -> list[FieldError]:
+    errors = []
+    if name is not None and (not name.strip() or len(name) > 120):
+        errors.append(FieldError("name", "A name has 1 to 120 characters."))
+    if (password_required or password) and not 8 <= len(password or "") <= 200:
+        errors.append(FieldError("password", "A password has 8 to 200 characters."))
+    return errors
+
+
+def create_user(*, user: User, user_name: str, password: str, name: str | None = None,
+                rights=()) -> User:
+    """A new active user, made by the admin `user`. Raises Forbidden for a non-admin, Invalid
+    for bad fields or a user name already taken (unlike save_user, never overwrites)."""
+    _require_admin(user)
+    user_name = (user_name or "").strip()
+    errors = _profile_errors(name=name or None, password=password, password_required=True)
+    if not user_name or len(user_name) > 80:
+        errors.insert(0, FieldError("userName", "A user name of 1 to 80 characters is required."))
+    try:
+        parsed_rights = parse_rights(rights)
+    except Invalid as invalid:
+        errors.extend(invalid.errors)
+    if errors:
+        raise Invalid(errors)
+    password_hash = _password_hasher().hash(password)
+    with write_transaction() as session:
+        if session.scalar(select(User.id).where(User.user_name == user_name)) is not None:
+            raise Invalid([FieldError("userName", f"The user name {user_name!r} is taken.")])
+        created = User(user_name=user_name, name=(name or "").strip() or user_name,
+                       password_hash=password_hash, is_active_user=True)
+        created.rights = parsed_rights
+        session.add(created)
+    return created
+
+
+def update_user(*, user: User, user_id: int, name: str, rights, is_active: bool,
+                password: str | None = None) -> User:
+    """Change another user's (or one's own) name, rights, active flag and, when given, password.
+
+    Only an admin may; an admin can neither drop their own admin right nor deactivate
+    themselves, so at least one admin always remains. Raises Forbidden, NotFound, Invalid.
+    """
+    _require_admin(user)
+    errors = _profile_errors(name=name or "", password=password, password_required=False)
+    try:
+        parsed_rights = parse_rights(rights)
+    except Invalid as invalid:
+        errors.extend(invalid.errors)
+        parsed_rights = None
+    if user.id == user_id:
+        if parsed_rights is not None and R.ADMIN not in parsed_rights:
+            errors.append(FieldError("rights", "You cannot remove your own admin right; "
+                                               "ask another admin to do it."))
+        if not is_active:
+            errors.append(FieldError("isActive", "You cannot deactivate yourself; ask another "
+                                                 "admin to do it."))
+    if errors:
+        raise Invalid(errors)
+    password_hash = _password_hasher().hash(password) if password else None
+    with write_transaction() as session:
+        target = session.scalar(select(User).where(User.id == user_id).with_for_update())
+        if target is None:
+            raise NotFound("No such user.")
+        target.name = name.strip()
+        target.rights = parsed_rights
+        target.is_active_user = bool(is_active)
+        if password_hash:
+            target.password_hash = password_hash
+    return target
 
 
 def get_user(user_id) -> User | None:
