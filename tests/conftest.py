@@ -24,9 +24,6 @@ DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgre
              if d.strip()]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "test-password"
-TABLES = ["kiosk_links", "api_keys", "basket_lines", "baskets", "projects", "order_events", "order_cells", "order_items", "order_entries", "orders",
-          "ticket_items", "tickets", "tokens", "product_stations", "products", "devices",
-          "stations", "users"]
 
 
 @pytest.fixture(scope="session")
@@ -69,11 +66,13 @@ def migrated_app(request, database_urls):
 def wipe(app) -> None:
     with app.app_context():
         db.session.remove()
+        # Every table the models know, children first; the counters row stays, reset.
+        tables = [t.name for t in reversed(db.metadata.sorted_tables) if t.name != "counters"]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
             else:
-                for table in TABLES:
+                for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("UPDATE counters SET value = 0"))
 
