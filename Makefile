@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test serve clean
+.PHONY: run test chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,12 @@ run: $(VENV)/.installed
 	@echo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --with-threads
 
-test: $(VENV)/.installed
+# Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+test: $(VENV)/.installed chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -25,7 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from app import basket_models, models, order_models  # noqa: F401  (tables for migrations)
+    # Every module of tables, so migrations see them all.
+    from app import basket_models, kiosk_models, models, order_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)

@@ -14,7 +14,7 @@ from app.database import write_transaction
 from app.extensions import db
 from app.models import Counter, Device, Product, Station, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem, OrderEvent
-from app.services import baskets, order_status, products, stations, tickets, users
+from app.services import baskets, counts, order_status, products, stations, tickets, users
 from app.services.order_factory import ORDER_NUMBER
 from app.services.tickets import LineInput
 
@@ -198,6 +198,8 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                                    action="created", user_name=user.user_name,
                                    detail="bulk demo order"))
                 event_id += 1
+            for status in S.ALL:
+                counts.move(session, None, status, sum(o["status"] == status for o in orders))
             for model, rows in ((Order, orders), (OrderItem, items), (OrderEntry, entries),
                                 (OrderCell, cells), (OrderEvent, events)):
                 _insert_rows(session, model, rows)

@@ -13,7 +13,7 @@ from app import status as S
 from app.errors import FieldError, Invalid
 from app.models import Counter, Station, Ticket, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.services import history
+from app.services import counts, history
 from app.services.processing import process_locked_order
 
 ORDER_NUMBER = "order_number"
@@ -100,6 +100,7 @@ def create_order(session, spec: OrderSpec) -> Order:
         for sid in dict.fromkeys(item_spec.station_ids):
             order.cells.append(OrderCell(item=item, entry=entries[sid], status=S.NEW))
     session.flush()
+    counts.move(session, None, S.NEW)
     detail = "void order" if spec.is_void else None
     if spec.ticket is not None:
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"

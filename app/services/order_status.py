@@ -1,11 +1,13 @@
-"""Status changes (contract 2.3) on a whole order, one item, or one station entry."""
+"""Status changes (contract 2.3) on a whole order, one item, one station entry, or one cell."""
 from app import rights as R
 from app import status as S
+from sqlalchemy.orm import object_session
+
 from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.models import User, utcnow
 from app.order_models import Order, OrderCell
-from app.services import history
+from app.services import counts, history
 from app.services.common import Outcome, check_version
 from app.services.orders import get_order, lock_visible_order
 
@@ -36,9 +38,10 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     for cell in changing:
         cell.status = target
     now = utcnow()
+    order_before, order.status = order.status, S.aggregate(c.status for c in order.cells)
+    counts.move(object_session(order), order_before, order.status)
     history.record(order, "status", user_name=user.user_name, level=level, target=label,
                    from_status=before, to_status=S.aggregate(c.status for c in cells), at=now)
-    order.status = S.aggregate(c.status for c in order.cells)
     if order.status == S.COMPLETED:
         order.completed_at = order.completed_at or now
     else:
@@ -72,7 +75,8 @@ def set_item_status(*, user: User, order_id: str, item_id: int, status,
         item = next((i for i in order.items if i.item_no == item_id), None)
         if item is None:
             raise NotFound(f"The order has no item {item_id}.")
-        return [c for c in order.cells if c.item_id == item.id], f"item {item_id} {item.name}"
+        return ([c for c in order.cells if c.item_id == item.id],
+                f"item {item_id} {item.name}"[:120])
 
     return _change(user, order_id, status, version, "item", pick)
 
@@ -86,6 +90,30 @@ def set_entry_status(*, user: User, order_id: str, station_name: str, status,
         return [c for c in order.cells if c.entry_id == entry.id], station_name
 
     return _change(user, order_id, status, version, "station", pick)
+
+
+def cell_label(station_name: str, item_no: int, item_name: str) -> str:
+    """How a cell is named in the history. Station names never contain '/', so the part before
+    " / " is always the station (the kiosk's recall looks for its own station's cells so)."""
+    return f"{station_name} / item {item_no} {item_name}"[:120]
+
+
+def set_cell_status(*, user, order_id: str, item_id: int, station_name: str, status,
+                    version: int | None = None) -> Order:
+    """Set one item's cell at one station (a kiosk's tap on an item), under the same rules and
+    lock as the other levels; recorded with level "cell". `user` is a User or any actor with
+    `rights` and `user_name` (a kiosk). Raises Forbidden, Invalid, NotFound, Conflict,
+    VersionMismatch."""
+    def pick(order):
+        item = next((i for i in order.items if i.item_no == item_id), None)
+        entry = next((e for e in order.entries if e.station.name == station_name), None)
+        cell = next((c for c in order.cells if item and entry and c.item_id == item.id
+                     and c.entry_id == entry.id), None)
+        if cell is None:
+            raise NotFound(f"The order has no item {item_id} at {station_name!r}.")
+        return [cell], cell_label(station_name, item_id, item.name)
+
+    return _change(user, order_id, status, version, "cell", pick)
 
 
 def set_statuses(*, user: User, order_ids: list[str], status) -> list[Outcome]:

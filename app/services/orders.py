@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Station, User, utcnow
 from app.order_models import Order, OrderEntry, OrderItem
 from app.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
-from app.services import history
+from app.services import counts, history
 from app.services.common import check_version
 
 _is_processable = and_(
@@ -107,7 +107,23 @@ def with_details(statement, include_history: bool = False):
     return statement.options(*options)
 
 
+def _counted(user: User, query: Query, search: str | None) -> bool:
+    """True when the maintained counters answer the count: every live order, no filter."""
+    return R.sees_all_orders(user.rights) and not query.conditions and not (search or "").strip()
+
+
 def count_orders(*, user: User, query: Query, search: str | None = None) -> int:
+    """How many visible orders match; from the maintained counters when nothing is filtered,
+    or only the status is."""
+    status_only = [c for c in query.conditions if c.member == "status"]
+    rest = replace(query, conditions=tuple(c for c in query.conditions
+                                           if c.member != "status"))
+    if _counted(user, rest, search) and len(status_only) <= 1 and all(
+            c.op in ("eq", "in") and c.value is not None for c in status_only):
+        live = counts.live_counts()
+        wanted = status_only[0].value if status_only else S.ALL
+        wanted = (wanted,) if isinstance(wanted, str) else wanted
+        return sum(live[s] for s in set(wanted))
     statement = _filtered(user, query, search).with_only_columns(func.count()).order_by(None)
     return db.session.scalar(statement)
 
@@ -117,11 +133,13 @@ def count_by_status(*, user: User, query: Query, search: str | None = None) -> d
     left out, so every count stays visible while one status is picked)."""
     others = replace(query, conditions=tuple(c for c in query.conditions
                                              if c.member != "status"))
+    if _counted(user, others, search):
+        return counts.live_counts()
     statement = (_filtered(user, others, search)
                  .with_only_columns(Order.status, func.count()).group_by(Order.status)
                  .order_by(None))
-    counts = dict(db.session.execute(statement).all())
-    return {status: counts.get(status, 0) for status in S.ALL}
+    found = dict(db.session.execute(statement).all())
+    return {status: found.get(status, 0) for status in S.ALL}
 
 
 def list_orders(*, user: User, query: Query, search: str | None = None
@@ -175,5 +193,6 @@ def delete_order(*, user: User, order_id: str, version: int | None = None) -> No
         check_version(order.version, version)
         now = utcnow()
         order.deleted_at, order.last_saved_at = now, now
+        counts.move(session, order.status, None)
         order.version += 1
         history.record(order, "deleted", user_name=user.user_name, at=now)

@@ -10,7 +10,7 @@ from app.services.users import get_user
 
 
 def register_views(app: Flask) -> None:
-    from app.views import admin, auth, errors, orders
+    from app.views import admin, auth, errors, kiosk, orders
 
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see this page."
@@ -18,6 +18,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(kiosk.bp)
     errors.register(app)
     app.add_template_filter(S.aggregate, "aggregate_status")
 

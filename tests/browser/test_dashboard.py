@@ -86,3 +86,26 @@ def test_list_refreshes_live_when_an_order_changes_elsewhere(page, live_server, 
     expect(page.locator(".counts")).to_contain_text("Cancelled 0")
     order_status.set_order_status(user=manager, order_id=shift[3].id, status="Cancelled")
     expect(page.locator(".counts")).to_contain_text("Cancelled 1", timeout=4000)
+
+
+def test_admin_switches_a_station_off_in_place(page, live_server, shift, admin, screenshot):
+    sign_in(page, live_server, "admin")
+    page.get_by_role("link", name="Stations").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Stations")
+    toggle = page.get_by_role("button", name="Bar active")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.evaluate("window.stillHere = true")
+    toggle.click()
+    expect(page.get_by_role("button", name="Bar active")).to_have_attribute("aria-pressed",
+                                                                          "false")
+    assert page.evaluate("window.stillHere") is True
+    screenshot(page, "admin-stations")
+
+
+def test_list_reads_on_a_tablet(browser, live_server, shift, manager, screenshot):
+    tablet = browser.new_context(viewport={"width": 820, "height": 1180}, has_touch=True)
+    page = tablet.new_page()
+    sign_in(page, live_server, "manager")
+    expect(page.locator("table.orders tbody tr")).to_have_count(4)
+    screenshot(page, "orders-list-tablet")
+    tablet.close()

@@ -149,3 +149,26 @@ def test_several_processes_never_duplicate_order_numbers(app, catalog, waiter):
     assert numbers == list(range(1, 31))
     db.session.expire_all()
     assert db.session.scalar(select(func.count()).select_from(Order)) == 30
+
+
+def test_parallel_status_changes_keep_the_status_counters_exact(app, client, catalog, waiter,
+                                                                manager):
+    from app.services import counts
+    from tests.services.test_counts import scanned
+
+    made = [make_ticket(waiter, catalog, ("BURGER", 1), name=f"T{i}")[1][0].id
+            for i in range(6)]
+    headers = bearer(manager)
+
+    def walk(order_id):
+        def job():
+            for status in (S.PROCESSING, S.READY, S.PROCESSING, S.COMPLETED):
+                r = client.post(f"/api/orders/{order_id}/status", json={"status": status},
+                                headers=headers)
+                assert r.status_code == 200, r.get_data(as_text=True)
+        return job
+
+    run_parallel([walk(i) for i in made], workers=6)
+    db.session.rollback()
+    assert counts.live_counts() == scanned()
+    assert counts.live_counts()[S.COMPLETED] == 6

@@ -1,0 +1,158 @@
+"""Two server processes sharing one PostgreSQL database (contract 5.2): a change made through one
+appears on a kiosk screen served by the other within 2 seconds, because the screens' signal is a
+counter row in the database, not anything in one process's memory."""
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from app.services import kiosk
+from tests.conftest import bearer
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    """`flask run` in a process of its own, on the test database."""
+
+    def __init__(self, database_url: str, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "DATABASE_URL": database_url, "ORDERS_ENV": "testing",
+               "AUTO_PROCESS": "1"}
+        env.pop("SECRET_KEY", None)  # both use the testing secret
+        self.log = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--host", "127.0.0.1",
+             "--port", str(self.port)],
+            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_until_up(self, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server on {self.port} exited: {self.process.returncode}")
+            try:
+                urllib.request.urlopen(self.url + "/sign-in", timeout=1).close()
+                return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        raise RuntimeError(f"server on {self.port} did not start")
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+        self.log.close()
+
+
+@pytest.fixture
+def two_servers(app, tmp_path):
+    # PostgreSQL is the several-process setup, but two processes on one SQLite file (WAL) must
+    # see each other's changes just the same.
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    servers = []
+    try:
+        for name in ("a", "b"):
+            servers.append(Server(url, tmp_path / f"server-{name}.log"))
+        for server in servers:
+            server.wait_until_up()
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+class Screen:
+    """A kiosk screen as the browser drives it: a cookie session, the stamp, the 1 s poll."""
+
+    def __init__(self, server: Server, station: str, secret: str):
+        self.base = f"{server.url}/kiosk/{station}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = self.opener.open(f"{self.base}?key={secret}", timeout=5)  # follows the 303
+        assert page.url == self.base
+        self.html = page.read().decode()
+        self.stamp = re.search(r'"stamp": "(\d+)"', self.html).group(1)
+        self.csrf = re.search(r'"X-CSRFToken": "([^"]+)"', self.html).group(1)
+
+    def poll(self) -> int:
+        request = urllib.request.Request(f"{self.base}?stamp={self.stamp}",
+                                         headers={"HX-Request": "true"})
+        with self.opener.open(request, timeout=3) as answer:
+            if answer.status == 200:
+                self.html = answer.read().decode()
+                self.stamp = re.search(r'"stamp": "(\d+)"', self.html).group(1)
+            return answer.status
+
+    def wait_for(self, predicate, within=2.0, every=1.0) -> float:
+        """Poll like the screen does (every second) until predicate(html); the seconds it took."""
+        start = time.monotonic()
+        while True:
+            self.poll()
+            elapsed = time.monotonic() - start
+            if predicate(self.html):
+                return elapsed
+            assert elapsed < within, f"not seen within {within} s"
+            time.sleep(every)
+
+    def post(self, path: str) -> int:
+        request = urllib.request.Request(f"{self.base}{path}", data=b"", method="POST",
+                                         headers={"HX-Request": "true",
+                                                  "X-CSRFToken": self.csrf})
+        with self.opener.open(request, timeout=5) as answer:
+            return answer.status
+
+
+def api(server: Server, method: str, path: str, headers: dict, body=None) -> dict:
+    request = urllib.request.Request(
+        server.url + "/api" + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={**headers, "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.loads(answer.read() or b"null")
+
+
+def test_a_change_through_one_process_shows_on_a_screen_of_the_other(
+        two_servers, catalog, waiter, manager, admin):
+    a, b = two_servers
+    _, secret = kiosk.create_kiosk_link(user=admin, station_name="Kitchen", name="Wall")
+    screen_b = Screen(b, "Kitchen", secret)
+    screen_a = Screen(a, "Kitchen", secret)
+    assert screen_b.poll() == 204  # idle: nothing changed
+
+    # A ticket through process A's API: process B's screen shows its card.
+    api(a, "POST", "/tickets", bearer(waiter, "POS-1"), {
+        "name": "Table 42", "items": [{"productCode": "FRIES", "quantity": 2}]})
+    took = screen_b.wait_for(lambda html: "Table 42" in html)
+    assert took < 2.0
+
+    # A bump on process B's screen: process A's screen sees the card leave, and A's API
+    # reads the completed station.
+    screen_a.wait_for(lambda html: "Table 42" in html)
+    order_id = re.search(r'data-card="([^"]+)"', screen_b.html).group(1)
+    assert screen_b.post(f"/orders/{order_id}/bump") == 200
+    took = screen_a.wait_for(lambda html: "Table 42" not in html)
+    assert took < 2.0
+    order = api(a, "GET", f"/orders/{order_id}", bearer(manager))
+    assert [e["status"] for e in order["endpoints"]] == ["Completed"]
