@@ -189,3 +189,20 @@ def test_error_pages(client, manager):
     assert response.status_code == 404 and "<html" in response.get_data(as_text=True)
     fragment = client.get("/nowhere", headers=HTMX)
     assert fragment.status_code == 404 and "<html" not in fragment.get_data(as_text=True)
+
+
+def test_an_unexpected_error_is_a_plain_500_page_without_details(client, manager,
+                                                                   monkeypatch):
+    from app.services import orders as order_service
+
+    def broken(**_):
+        raise RuntimeError("secret connection string postgresql://user:pw@db")
+
+    monkeypatch.setattr(order_service, "list_orders", broken)
+    sign_in(client, manager)
+    for headers in ({}, HTMX):
+        response = client.get("/orders", headers=headers)
+        body = response.get_data(as_text=True)
+        assert response.status_code == 500
+        assert "Something went wrong" in body
+        assert "secret" not in body and "Traceback" not in body
