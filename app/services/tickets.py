@@ -211,6 +211,18 @@ def create_ticket(*, user: User, device: Device | None, name: str,
     return ticket, orders
 
 
+def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
+    """The ticket, locked for this transaction; refused if stale or closed."""
+    ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
+                            .with_for_update())
+    if ticket is None:
+        raise NotFound("No such ticket.")
+    check_version(ticket.version, version)
+    if ticket.is_closed:
+        raise Conflict("The ticket is closed.", member_name="isClosed")
+    return ticket
+
+
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
                   lines: list[LineInput], version: int | None = None
                   ) -> tuple[Ticket, list[Order]]:
@@ -221,13 +233,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     _require(user, R.TICKET_UPDATE)
     _validate(name, lines)
     with write_transaction() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
-                                .with_for_update())
-        if ticket is None:
-            raise NotFound("No such ticket.")
-        check_version(ticket.version, version)
-        if ticket.is_closed:
-            raise Conflict("The ticket is closed.", member_name="isClosed")
+        ticket = _locked_open_ticket(session, ticket_id, version)
         old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course)
                      for i in ticket.items]
         before, after = _totals(old_lines), _totals(lines)
@@ -248,13 +254,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
 def close_ticket(*, user: User, ticket_id: str, version: int | None = None) -> Ticket:
     _require(user, R.TICKET_UPDATE)
     with write_transaction() as session:
-        ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
-                                .with_for_update())
-        if ticket is None:
-            raise NotFound("No such ticket.")
-        check_version(ticket.version, version)
-        if ticket.is_closed:
-            raise Conflict("The ticket is closed already.", member_name="isClosed")
+        ticket = _locked_open_ticket(session, ticket_id, version)
         ticket.is_closed = True
         ticket.version += 1
         ticket.last_saved_at = utcnow()
