@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import kiosk
+from app.services import kiosk_links
 from tests.conftest import bearer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,7 +136,7 @@ def api(server: Server, method: str, path: str, headers: dict, body=None) -> dic
 def test_a_change_through_one_process_shows_on_a_screen_of_the_other(
         two_servers, catalog, waiter, manager, admin):
     a, b = two_servers
-    _, secret = kiosk.create_kiosk_link(user=admin, station_name="Kitchen", name="Wall")
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen", name="Wall")
     screen_b = Screen(b, "Kitchen", secret)
     screen_a = Screen(a, "Kitchen", secret)
     assert screen_b.poll() == 204  # idle: nothing changed

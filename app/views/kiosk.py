@@ -10,7 +10,7 @@ from wtforms import SelectField, StringField
 from app.errors import FieldError, Forbidden, Invalid, Unauthenticated
 from app.extensions import login_manager
 from app.htmx import is_fragment_request, redirect, render
-from app.services import kiosk
+from app.services import kiosk, kiosk_links
 from app.services.stations import list_stations
 from app.views.forms import EmptyForm
 
@@ -29,7 +29,7 @@ def _viewer():
     if current_user.is_authenticated:
         return current_user._get_current_object()
     if SESSION_KEY in session:
-        actor = kiosk.get_kiosk_actor(session[SESSION_KEY])
+        actor = kiosk_links.get_kiosk_actor(session[SESSION_KEY])
         if actor is None:
             raise Forbidden("This screen's kiosk link was revoked. Ask an administrator "
                             "for a new one.")
@@ -51,7 +51,7 @@ def with_viewer(view):
 
 
 def _open_link(secret: str):
-    link = kiosk.open_kiosk_link(secret=secret)
+    link = kiosk_links.open_kiosk_link(secret=secret)
     # The browser becomes a kiosk: whoever was signed in on it is signed out, so a person's
     # session never stays behind on a shared wall screen.
     session.clear()
@@ -67,7 +67,7 @@ def _open_link(secret: str):
 def _screen(page: str, fragment: str, viewer, board):
     response = render(page, fragment, board=board,
                       can_update=kiosk.can_change(viewer, board.target),
-                      is_person=not isinstance(viewer, kiosk.KioskActor))
+                      is_person=not isinstance(viewer, kiosk_links.KioskActor))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -84,7 +84,7 @@ def _after_change(viewer, target: str, change):
     if not EmptyForm().validate_on_submit():
         raise Invalid([], "The form expired; reload the page.")
     change()
-    if target == kiosk.EXPO:
+    if target == kiosk_links.EXPO:
         if is_fragment_request():
             return _screen("kiosk/expo.html", "kiosk/_expo.html", viewer,
                            kiosk.get_expo_board(viewer=viewer))
@@ -100,11 +100,11 @@ def _after_change(viewer, target: str, change):
 @bp.get("/kiosk")
 @with_viewer
 def index(viewer):
-    if isinstance(viewer, kiosk.KioskActor):
-        if viewer.target == kiosk.EXPO:
+    if isinstance(viewer, kiosk_links.KioskActor):
+        if viewer.target == kiosk_links.EXPO:
             return redirect(url_for("kiosk.expo"))
         return redirect(url_for("kiosk.station", station_name=viewer.target))
-    kiosk.require_screen(viewer, kiosk.EXPO)
+    kiosk.require_screen(viewer, kiosk_links.EXPO)
     return render("kiosk/index.html", stations=[s for s in list_stations()
                                                 if s.type == "display"])
 
@@ -118,7 +118,7 @@ def expo():
 
 @with_viewer
 def _expo_screen(viewer):
-    if is_fragment_request() and kiosk.is_unchanged(viewer=viewer, target=kiosk.EXPO,
+    if is_fragment_request() and kiosk.is_unchanged(viewer=viewer, target=kiosk_links.EXPO,
                                                     stamp=request.args.get("stamp")):
         return _unchanged()
     return _screen("kiosk/expo.html", "kiosk/_expo.html", viewer,
@@ -128,7 +128,7 @@ def _expo_screen(viewer):
 @bp.post("/kiosk/expo/orders/<order_id>/complete")
 @with_viewer
 def complete(viewer, order_id):
-    return _after_change(viewer, kiosk.EXPO, lambda: kiosk.complete_order(
+    return _after_change(viewer, kiosk_links.EXPO, lambda: kiosk.complete_order(
         viewer=viewer, order_id=order_id))
 
 
@@ -204,19 +204,19 @@ def link_url(link, secret: str) -> str:
 @bp.route("/admin/kiosk-links", methods=["GET", "POST"])
 @login_required
 def links():
-    links_found = kiosk.list_kiosk_links(user=current_user)  # admins only, else 403
+    links_found = kiosk_links.list_kiosk_links(user=current_user)  # admins only, else 403
     form, errors, status, created = _link_form(), [], 200, None
     if request.method == "POST":
         if not form.validate_on_submit():
             raise Invalid([], "The form expired; reload the page.")
         try:
-            created = kiosk.create_kiosk_link(user=current_user, name=form.name.data,
+            created = kiosk_links.create_kiosk_link(user=current_user, name=form.name.data,
                                               station_name=form.target.data or None)
         except Invalid as refused:
             errors, status = refused.errors or [FieldError("", refused.message)], 422
         else:
             status, form = 201, _link_form(formdata=False)
-            links_found = kiosk.list_kiosk_links(user=current_user)
+            links_found = kiosk_links.list_kiosk_links(user=current_user)
     response = render("kiosk/links.html", "kiosk/_links.html", status=status, form=form,
                       errors=errors, links=links_found,
                       created=created and created[0],
@@ -231,7 +231,7 @@ def links():
 def revoke_link(link_id):
     if not EmptyForm().validate_on_submit():
         raise Invalid([], "The form expired; reload the page.")
-    link = kiosk.revoke_kiosk_link(user=current_user, link_id=link_id)
+    link = kiosk_links.revoke_kiosk_link(user=current_user, link_id=link_id)
     if is_fragment_request():
         return render("kiosk/links.html", "kiosk/_link_row.html", link=link)
     flash(f"The kiosk link {link.name} was revoked; its screen stops at its next request.")

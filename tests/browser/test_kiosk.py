@@ -14,7 +14,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from app import status as S
 from app.extensions import db
 from app.models import utcnow
-from app.services import kiosk, order_status, stations
+from app.services import kiosk_links, order_status, stations
 from tests.conftest import bearer, make_ticket
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def csrf_on(app):
 
 @pytest.fixture
 def kitchen_key(admin, catalog):
-    _, secret = kiosk.create_kiosk_link(user=admin, station_name="Kitchen", name="Kitchen wall")
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen", name="Kitchen wall")
     return secret
 
 
@@ -242,9 +242,9 @@ def test_the_screen_works_under_a_csp_without_inline_scripts_or_styles(
 
 
 def test_a_revoked_link_is_refused_on_screen(page, live_server, catalog, waiter, admin):
-    link, secret = kiosk.create_kiosk_link(user=admin, station_name="Kitchen", name="Old")
+    link, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen", name="Old")
     open_screen(page, live_server.url, secret)
-    kiosk.revoke_kiosk_link(user=admin, link_id=link.id)
+    kiosk_links.revoke_kiosk_link(user=admin, link_id=link.id)
     expect(page.locator("#offline")).to_contain_text("not signed in any more", timeout=3000)
     page.reload()
     expect(page.locator("body")).to_contain_text("revoked")
@@ -259,9 +259,9 @@ def busy_kitchen(app, catalog, waiter, manager):
     from app.services.tickets import update_ticket
     from tests.conftest import lines
 
-    create_product(code="SOUP", name="Tomato soup", price=Decimal("5"),
+    create_product(code="SOUP", name="Tomato soup", price=Decimal(5),
                    station_names=["Kitchen"], course=1)
-    create_product(code="STEAK", name="Ribeye steak", price=Decimal("24"),
+    create_product(code="STEAK", name="Ribeye steak", price=Decimal(24),
                    station_names=["Kitchen", "Pass"], course=2)
     stations.update_station("Kitchen", name="Kitchen", type="display", is_active=True,
                             address=None, version=stations.get_station("Kitchen").version,
@@ -316,7 +316,7 @@ def test_screenshot_of_a_busy_station(page, live_server, busy_kitchen, kitchen_k
 
 
 def test_screenshot_of_the_expo(page, live_server, busy_kitchen, admin, screenshot):
-    _, secret = kiosk.create_kiosk_link(user=admin, station_name=None, name="Expo")
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name=None, name="Expo")
     page.set_viewport_size({"width": 1920, "height": 1080})
     open_screen(page, live_server.url, secret, "expo")
     ready = page.locator("article.card.is-ready")

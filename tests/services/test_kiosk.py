@@ -13,7 +13,7 @@ from app.extensions import db
 from app.kiosk_models import KioskLink
 from app.models import utcnow
 from app.order_models import Order, OrderEvent
-from app.services import history, kiosk, orders, processing, stations
+from app.services import history, kiosk, kiosk_links, orders, processing, stations
 from app.services.order_status import (
     set_cell_status,
     set_entry_status,
@@ -52,8 +52,8 @@ def make_actor(admin, target="Kitchen", name="Kitchen wall"):
     """A kiosk link and its actor; target "expo" is the expo screen, "expo-station" the
     station that happens to be named "expo"."""
     station_name = {"expo": None, "expo-station": "expo"}.get(target, target)
-    link, secret = kiosk.create_kiosk_link(user=admin, station_name=station_name, name=name)
-    return kiosk.get_kiosk_actor(link.id), link, secret
+    link, secret = kiosk_links.create_kiosk_link(user=admin, station_name=station_name, name=name)
+    return kiosk_links.get_kiosk_actor(link.id), link, secret
 
 
 @pytest.fixture
@@ -75,7 +75,7 @@ def test_cards_are_dispatched_orders_with_open_cells_at_the_station_oldest_first
     assert first.order.customer_label == "Table 1" and first.status == N
     assert [(ln.item.name, ln.item.quantity, ln.status, ln.next_status)
             for ln in first.lines] == [
-        ("Burger", Decimal("2"), N, P), ("Fries", Decimal("1"), N, P)]
+        ("Burger", Decimal(2), N, P), ("Fries", Decimal(1), N, P)]
     assert found.cards[1].lines[0].item.note == "extra salt"
     assert first.since is not None
     assert numbers(board(manager, "Bar")) == [o2.number]
@@ -263,7 +263,7 @@ def test_a_void_order_is_a_card_until_acknowledged(voided, manager):
     o1, void = voided
     card = next(c for c in board(manager).cards if c.order.id == void.id)
     assert card.order.is_void and [(ln.item.name, ln.item.quantity) for ln in card.lines] == [
-        ("Burger", Decimal("-1"))]
+        ("Burger", Decimal(-1))]
     kiosk.acknowledge_void(viewer=manager, station_name="Kitchen", order_id=void.id)
     assert void.id not in [c.order.id for c in board(manager).cards]
     assert cell_statuses(void.id) == {1: C}
@@ -278,15 +278,15 @@ def test_a_void_order_is_a_card_until_acknowledged(voided, manager):
 # --- all day ------------------------------------------------------------------------------------
 
 def test_all_day_counts_what_is_waiting_per_product_and_voids_subtract(voided, manager):
-    assert board(manager).all_day == [("FRIES", "Fries", Decimal("4")),
-                                      ("BURGER", "Burger", Decimal("1"))]
+    assert board(manager).all_day == [("FRIES", "Fries", Decimal(4)),
+                                      ("BURGER", "Burger", Decimal(1))]
     o1, _ = voided
     kiosk.advance_cell(viewer=manager, station_name="Kitchen", order_id=o1.id, item_id=2)
-    assert board(manager).all_day[0] == ("FRIES", "Fries", Decimal("4"))  # Processing: waiting
+    assert board(manager).all_day[0] == ("FRIES", "Fries", Decimal(4))  # Processing: waiting
     set_cell_status(user=manager, order_id=o1.id, item_id=2, station_name="Kitchen", status=C)
-    assert board(manager).all_day == [("FRIES", "Fries", Decimal("3")),
-                                      ("BURGER", "Burger", Decimal("1"))]
-    assert board(manager, "Bar").all_day == [("COLA", "Cola", Decimal("1"))]
+    assert board(manager).all_day == [("FRIES", "Fries", Decimal(3)),
+                                      ("BURGER", "Burger", Decimal(1))]
+    assert board(manager, "Bar").all_day == [("COLA", "Cola", Decimal(1))]
 
 
 # --- the live poll --------------------------------------------------------------------------
@@ -348,13 +348,14 @@ def test_people_need_an_order_right_to_look_and_orderupdate_to_tap(shift, waiter
 
 
 def test_only_admins_manage_kiosk_links(shift, admin, manager):
-    for call in (lambda: kiosk.list_kiosk_links(user=manager),
-                 lambda: kiosk.create_kiosk_link(user=manager, station_name="Kitchen", name="x"),
-                 lambda: kiosk.revoke_kiosk_link(user=manager, link_id=1)):
+    for call in (lambda: kiosk_links.list_kiosk_links(user=manager),
+                 lambda: kiosk_links.create_kiosk_link(user=manager, station_name="Kitchen",
+                                                       name="x"),
+                 lambda: kiosk_links.revoke_kiosk_link(user=manager, link_id=1)):
         with pytest.raises(Forbidden):
             call()
     with pytest.raises(Invalid) as refused:
-        kiosk.create_kiosk_link(user=admin, station_name="Nowhere", name=" ")
+        kiosk_links.create_kiosk_link(user=admin, station_name="Nowhere", name=" ")
     assert {e.member_name for e in refused.value.errors} == {"name", "target"}
 
 
@@ -364,8 +365,8 @@ def test_a_link_secret_is_stored_only_as_its_hash(shift, admin):
     assert stored.token_hash == hashlib.sha256(secret.encode()).hexdigest()
     row = db.session.execute(text("SELECT * FROM kiosk_links")).one()
     assert secret not in [str(v) for v in row]
-    assert kiosk.open_kiosk_link(secret=secret).id == link.id
-    assert [k.id for k in kiosk.list_kiosk_links(user=admin)] == [link.id]
+    assert kiosk_links.open_kiosk_link(secret=secret).id == link.id
+    assert [k.id for k in kiosk_links.list_kiosk_links(user=admin)] == [link.id]
     assert link.created_by == "admin" and link.target_name == "Kitchen"
 
 
@@ -387,8 +388,8 @@ def test_a_kiosk_link_views_and_bumps_its_own_station_and_nothing_else(shift, ad
         lambda: kiosk.recall_entry(viewer=actor, station_name="Bar"),
         lambda: kiosk.complete_order(viewer=actor, order_id=o1.id),
         lambda: kiosk.is_unchanged(viewer=actor, target="Bar", stamp="1"),
-        lambda: kiosk.list_kiosk_links(user=actor),
-        lambda: kiosk.create_kiosk_link(user=actor, station_name="Bar", name="sneaky"),
+        lambda: kiosk_links.list_kiosk_links(user=actor),
+        lambda: kiosk_links.create_kiosk_link(user=actor, station_name="Bar", name="sneaky"),
     ]
     for call in refused:
         with pytest.raises(Forbidden):
@@ -415,16 +416,16 @@ def test_a_station_named_expo_does_not_open_the_expo_screen(shift, admin):
 
 def test_a_revoked_link_stops_working(shift, admin):
     actor, link, secret = make_actor(admin)
-    assert kiosk.get_kiosk_actor(link.id) == actor
-    kiosk.revoke_kiosk_link(user=admin, link_id=link.id)
-    assert kiosk.get_kiosk_actor(link.id) is None
+    assert kiosk_links.get_kiosk_actor(link.id) == actor
+    kiosk_links.revoke_kiosk_link(user=admin, link_id=link.id)
+    assert kiosk_links.get_kiosk_actor(link.id) is None
     with pytest.raises(Forbidden):
-        kiosk.open_kiosk_link(secret=secret)
+        kiosk_links.open_kiosk_link(secret=secret)
     with pytest.raises(Forbidden):
-        kiosk.open_kiosk_link(secret="kio_not-a-secret")
+        kiosk_links.open_kiosk_link(secret="kio_not-a-secret")
     with pytest.raises(NotFound):
-        kiosk.revoke_kiosk_link(user=admin, link_id=link.id + 100)
-    assert kiosk.get_kiosk_actor("nonsense") is None
+        kiosk_links.revoke_kiosk_link(user=admin, link_id=link.id + 100)
+    assert kiosk_links.get_kiosk_actor("nonsense") is None
 
 
 def test_deleting_a_station_deletes_its_links(app, admin):

@@ -7,7 +7,7 @@ import pytest
 from app import status as S
 from app.extensions import db
 from app.order_models import Order
-from app.services import kiosk, order_status
+from app.services import kiosk_links, order_status
 from app.services.tickets import update_ticket
 from tests.conftest import bearer, lines, make_ticket, make_user
 from tests.views.helpers import HTMX, sign_in
@@ -22,7 +22,7 @@ def shift(catalog, waiter):
 
 @pytest.fixture
 def kitchen_link(admin, shift):
-    link, secret = kiosk.create_kiosk_link(user=admin, station_name="Kitchen",
+    link, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen",
                                            name="Kitchen wall")
     return link, secret
 
@@ -257,7 +257,7 @@ def test_revoking_a_link_stops_its_screen_on_the_next_request(client, shift, kit
     stamp = re.search(r'"stamp": "(\d+)"', client.get("/kiosk/Kitchen").get_data(as_text=True)
                       ).group(1)
     assert client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX).status_code == 204
-    kiosk.revoke_kiosk_link(user=admin, link_id=link.id)
+    kiosk_links.revoke_kiosk_link(user=admin, link_id=link.id)
     assert client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX).status_code == 403
     assert client.get("/kiosk/Kitchen").status_code == 403
     assert client.post(f"/kiosk/Kitchen/orders/{shift[1].id}/bump").status_code == 403
@@ -283,7 +283,7 @@ def test_opening_a_kiosk_link_signs_the_browser_out_of_the_dashboard(client, shi
 
 
 def test_an_expo_link_opens_the_expo_only(client, shift, admin):
-    _, secret = kiosk.create_kiosk_link(user=admin, station_name=None, name="Pass tablet")
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name=None, name="Pass tablet")
     response = client.get(f"/kiosk/expo?key={secret}")
     assert response.status_code == 303 and response.headers["Location"] == "/kiosk/expo"
     assert client.get("/kiosk/expo").status_code == 200
@@ -315,7 +315,7 @@ def test_admin_creates_a_link_sees_its_secret_once_and_revokes_it(client, shift,
     assert "/kiosk/expo?key=kio_" in expo.get_data(as_text=True)
     invalid = client.post("/admin/kiosk-links", data={"name": "", "target": "Bar"})
     assert invalid.status_code == 422 and "name of 1 to 60" in invalid.get_data(as_text=True)
-    link = kiosk.list_kiosk_links(user=admin)[-1]
+    link = kiosk_links.list_kiosk_links(user=admin)[-1]
     row = client.post(f"/admin/kiosk-links/{link.id}/revoke", headers=HTMX)
     body = row.get_data(as_text=True)
     assert row.status_code == 200 and body.lstrip().startswith(f'<tr id="kiosk-link-{link.id}"')
