@@ -144,7 +144,11 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                for p in products.list_products()]
     user = db.session.scalar(select(User).where(User.user_name == "waiter"))
     pass_id = db.session.scalar(select(Station.id).where(Station.name == "Pass"))
-    statuses = [S.NEW, S.PROCESSING, S.READY, S.COMPLETED, S.COMPLETED, S.COMPLETED, S.CANCELLED]
+    # Like a real year of service: what is older than the last two hours is done (or was
+    # cancelled); only the recent orders are still open at the stations.
+    recent = [S.NEW, S.PROCESSING, S.READY, S.COMPLETED]
+    finished = [S.COMPLETED] * 19 + [S.CANCELLED]
+    open_since = utcnow() - timedelta(hours=2)
     start = utcnow() - timedelta(days=365)
     step = timedelta(days=365) / max(count, 1)
     done = 0
@@ -164,7 +168,7 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                 order_id = f"{rng.getrandbits(128):032x}"
                 order_id = "-".join((order_id[:8], order_id[8:12], "4" + order_id[13:16],
                                      "8" + order_id[17:20], order_id[20:]))
-                status = rng.choice(statuses)
+                status = rng.choice(recent if created >= open_since else finished)
                 picks = rng.sample(catalog, rng.randint(1, 3))
                 order_entries = {}
                 sub_total = Decimal(0)
