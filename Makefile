@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
-.PHONY: run test chromium clean
+.PHONY: run serve test chromium clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,22 @@ run: $(VENV)/.installed
 	@echo
 	$(FLASK) run --host 127.0.0.1 --port $(PORT) --with-threads
 
+# Production: gunicorn, several workers, PostgreSQL, Redis for the rate limits (README: Production).
+SERVE_PORT ?= 8000
+WEB_CONCURRENCY ?= 4
+RATELIMIT_STORAGE_URI ?= redis://127.0.0.1:6379/0
+
+serve: $(VENV)/.installed
+	@test -n "$(DATABASE_URL)" || { echo "make serve needs DATABASE_URL, e.g." \
+	  "DATABASE_URL=postgresql://user@127.0.0.1:5432/orders make serve"; exit 2; }
+	@mkdir -p instance
+	@test -n "$$SECRET_KEY" || test -s instance/secret_key || \
+	  $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+	ORDERS_ENV=production DATABASE_URL="$(DATABASE_URL)" PORT=$(SERVE_PORT) \
+	  WEB_CONCURRENCY=$(WEB_CONCURRENCY) RATELIMIT_STORAGE_URI="$(RATELIMIT_STORAGE_URI)" \
+	  SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
+	  $(BIN)/gunicorn -c gunicorn.conf.py
+
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.
 chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
@@ -34,3 +50,9 @@ test: $(VENV)/.installed chromium
 
 clean:
 	rm -rf $(VENV) instance/orders.db*
+
+# The benchmark (bench/README.md): seeds or reuses BENCH_ORDERS orders (default 1,000,000;
+# minutes the first time), on SQLite unless DATABASE_URL names a PostgreSQL server.
+.PHONY: bench
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.run

@@ -7,6 +7,9 @@ from app.config import load_config
 from app.database import engine_options, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
 from app.json import OrdersJSONProvider
+from app.limits import register_limits
+from app.logs import register_request_logs
+from app.security import register_security
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -18,15 +21,18 @@ def create_app(overrides: dict | None = None) -> Flask:
         "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     )
     app.json = OrdersJSONProvider(app)
+    register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
+    register_security(app)
     register_blueprints(app)
+    register_limits(app)
     register_commands(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     # Every module of tables, so migrations see them all.
-    from app import basket_models, kiosk_models, models, order_models  # noqa: F401
+    from app import basket_models, idempotency, kiosk_models, models, order_models  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
@@ -37,14 +43,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from app import health
     from app.api import bp as api_bp
-
-    from app.views import register_views
+    from app.api import openapi  # noqa: F401  (GET /api/openapi.json)
+    from app.views import api_docs, register_views
 
     # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply to it.
     csrf.exempt(api_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(health.bp)
     register_views(app)
+    app.register_blueprint(api_docs.bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -27,8 +27,35 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Cheap hashing keeps the test suite quick; never used outside tests.
         "FAST_PASSWORD_HASH": False,
         "JSON_SORT_KEYS": False,
+        # Serving (app.security, app.limits, app.logs, app.idempotency).
+        # HTTPS: the site is reached over HTTPS (directly or through a proxy), so cookies are
+        # Secure and plain-HTTP requests are redirected.
+        "HTTPS": _flag("HTTPS", False),
+        # How many proxies in front of the app set X-Forwarded-*; 0 trusts none of them.
+        "PROXY_FIX_HOPS": int(os.environ.get("PROXY_FIX_HOPS", "0")),
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", env != "testing"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "SIGN_IN_LIMIT_PER_ACCOUNT": os.environ.get("SIGN_IN_LIMIT_PER_ACCOUNT",
+                                                    "10 per minute"),
+        "SIGN_IN_LIMIT_PER_ADDRESS": os.environ.get("SIGN_IN_LIMIT_PER_ADDRESS",
+                                                    "60 per minute"),
+        "IDEMPOTENCY_KEY_LIFETIME": timedelta(
+            hours=float(os.environ.get("IDEMPOTENCY_KEY_LIFETIME_HOURS", "24"))),
+        "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text" if env in {"development", "testing"}
+                                     else "json"),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
     }
     config.update(overrides)
+    # Secure cookies follow HTTPS unless set on their own.
+    config.setdefault("SESSION_COOKIE_SECURE", config["HTTPS"])
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["HTTPS"])
+    if config["HTTPS"]:
+        config.setdefault("PREFERRED_URL_SCHEME", "https")
     if not config["SECRET_KEY"]:
         if config["ENV"] in {"development", "testing"}:
             config["SECRET_KEY"] = "dev-only-secret-not-for-production"

@@ -61,8 +61,11 @@ def write_transaction():
     """
     session = db.session()
     if _immediate.get() and session.in_transaction():
-        # Already inside a write transaction: the outer block commits.
+        # Already inside a write transaction (app.idempotency runs a creating request in one):
+        # the outer block commits. The flush gives the caller what a commit would have given,
+        # generated keys and defaults, before it serialises what it wrote.
         yield session
+        session.flush()
         return
     if session.in_transaction():
         session.commit()

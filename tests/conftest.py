@@ -170,3 +170,15 @@ def make_ticket(user, device, *pairs, name="Table 1"):
     from app.services.tickets import create_ticket
 
     return create_ticket(user=user, device=device, name=name, lines=lines(*pairs))
+
+
+@pytest.fixture
+def request_log(caplog):
+    """A function answering the request log records (app.logs) made so far in the test."""
+    import logging
+
+    logger = logging.getLogger("app.requests")
+    # Alembic's env.py disables the loggers that exist when it runs (the migrations above).
+    logger.disabled = False
+    caplog.set_level(logging.INFO, logger="app.requests")
+    return lambda: [r for r in caplog.records if r.name == "app.requests"]

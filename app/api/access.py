@@ -1,15 +1,17 @@
 """Bearer-token authentication and the right each API route needs.
 
 `route_rights` records every route's right so the route x right test matrix can be built from
-the URL map: a route that forgets to declare itself fails that test.
+the URL map: a route that forgets to declare itself fails that test. The creating POST routes
+named in app.idempotency run under their Idempotency-Key once the caller is authenticated.
 """
-import secrets
 from functools import wraps
 
 from flask import g, request
 
+from app import idempotency
 from app import rights as R
 from app.errors import Forbidden, Unauthenticated
+from app.logs import new_request_id  # noqa: F401  (app.api.auth assigns it)
 from app.services.users import authenticate
 
 SIGNED_IN = "signedIn"
@@ -28,7 +30,10 @@ def bearer_secret() -> str | None:
 def guarded(right: str):
     """Require a live token, and `right` unless it is SIGNED_IN or PUBLIC."""
     def decorate(view):
-        route_rights["api." + view.__name__] = right
+        endpoint = "api." + view.__name__
+        route_rights[endpoint] = right
+        # A creating POST route runs once per Idempotency-Key, after the caller is known.
+        run = idempotency.idempotent(view) if endpoint in idempotency.ENDPOINTS else view
 
         @wraps(view)
         def wrapper(*args, **kwargs):
@@ -39,10 +44,6 @@ def guarded(right: str):
                 g.credential, g.user = credential, credential.user
                 if right != SIGNED_IN and not R.has_right(credential.user.rights, right):
                     raise Forbidden(f"This needs the {right} right.")
-            return view(*args, **kwargs)
+            return run(*args, **kwargs)
         return wrapper
     return decorate
-
-
-def new_request_id() -> str:
-    return secrets.token_hex(8)

@@ -112,11 +112,26 @@ def _member_name(loc) -> str:
     return name or "body"
 
 
+def _members_with_nul(data, name: str = "") -> list[str]:
+    """Members whose text holds a NUL character: PostgreSQL cannot store or compare one."""
+    if isinstance(data, str):
+        return [name or "body"] if "\x00" in data else []
+    if isinstance(data, dict):
+        return [m for key, value in data.items()
+                for m in _members_with_nul(value, f"{name}.{key}" if name else str(key))]
+    if isinstance(data, list):
+        return [m for i, value in enumerate(data) for m in _members_with_nul(value, f"{name}[{i}]")]
+    return []
+
+
 def parse_body(model: type[Body], data=None):
     if data is None:
         data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise Invalid([FieldError("body", "A JSON object is required.")])
+    if nul := _members_with_nul(data):
+        raise Invalid([FieldError(member, "Text may not contain a NUL character.")
+                       for member in nul])
     try:
         return model.model_validate(_match_names(model, data))
     except ValidationError as error:

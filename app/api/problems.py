@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from app import errors as E
 from app.api import bp
+from app.idempotency import KeyReused
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ def domain_error(error: E.DomainError):
                        errors=[E.FieldError("_v", error.message, "versionMismatch")])
     if isinstance(error, E.Conflict):
         return problem(409, "Conflict", error.message, errors=error.errors)
+    if isinstance(error, KeyReused):
+        return problem(422, "Idempotency key reused", error.message, error_code=3,
+                       errors=error.errors)
     if isinstance(error, E.Locked):
         return problem(423, "Resource locked", error.message or "Busy; retry shortly.")
     return problem(500, "Internal server error")
@@ -88,7 +92,9 @@ def integrity_error(error: IntegrityError):
 @bp.errorhandler(OperationalError)
 def database_busy(error: OperationalError):
     if is_lock_timeout(error):
-        log.warning("lock timeout on %s %s", request.method, request.path)
+        # The driver's first line says which (lock timeout, deadlock); never the SQL.
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        log.warning("lock timeout on %s %s: %s", request.method, request.path, reason)
         return problem(423, "Resource locked", "The resource is busy; retry shortly.")
     return unexpected(error)
 

@@ -21,8 +21,9 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
 def _is_quantity(value) -> bool:
-    return (value is not None and value.is_finite() and value > 0
-            and value == value.quantize(Decimal("0.001")) and value < Decimal("1e9"))
+    # The bound first: quantizing a huge value (1e308) raises instead of answering.
+    return (value is not None and value.is_finite() and 0 < value < Decimal("1e9")
+            and value == value.quantize(Decimal("0.001")))
 
 
 # Projects
@@ -181,8 +182,9 @@ def delete_line(*, user: User, guid: str, line_id: int) -> None:
 
 def _amount(errors, name, value, currency):
     value = Decimal(0) if value is None else value
-    if not value.is_finite() or value < 0:
-        errors.append(FieldError(name, "An amount of zero or more is required."))
+    # The bound before quantizing: a huge value (1e308) cannot be quantized at all.
+    if not value.is_finite() or value < 0 or value >= money.LIMIT:
+        errors.append(FieldError(name, "An amount of zero or more, below 10^14, is required."))
     elif currency and money.is_known_currency(currency) and \
             value != money.quantize(value, currency):
         errors.append(FieldError(name, f"{currency} amounts have at most "

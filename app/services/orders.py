@@ -173,8 +173,10 @@ def get_order(*, user: User, order_id: str, include_history: bool = False) -> Or
 
 def lock_visible_order(session, *, user: User, order_id: str) -> Order:
     """The visible order, locked for this write transaction, with its cells loaded."""
+    # FOR NO KEY UPDATE, as every write here changes no key: foreign key checks of rows that
+    # reference the order (its history) need not wait for it.
     order = session.scalar(visible_orders(user).where(Order.id == str(order_id))
-                           .with_for_update())
+                           .with_for_update(key_share=True))
     if order is None:
         raise NotFound("No such order.")
     return order

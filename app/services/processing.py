@@ -47,7 +47,7 @@ def process_orders(*, user: User, order_ids: list[str]) -> list[Order]:
         # Locking in id order keeps two concurrent calls from deadlocking on each other.
         found = {o.id: o for o in session.scalars(
             select(Order).where(Order.id.in_(wanted), Order.deleted_at.is_(None))
-            .order_by(Order.id).with_for_update())}
+            .order_by(Order.id).with_for_update(key_share=True))}
         missing = [i for i, oid in enumerate(order_ids) if oid not in found]
         if missing:
             raise Invalid([FieldError(f"orderIds[{i}]", "No such order.") for i in missing])

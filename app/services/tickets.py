@@ -213,8 +213,10 @@ def create_ticket(*, user: User, device: Device | None, name: str,
 
 def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
     """The ticket, locked for this transaction; refused if stale or closed."""
+    # FOR NO KEY UPDATE: other writers wait, but inserting an order that references the ticket
+    # (its foreign key check) does not; a plain FOR UPDATE deadlocked with status changes.
     ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
-                            .with_for_update())
+                            .with_for_update(key_share=True))
     if ticket is None:
         raise NotFound("No such ticket.")
     check_version(ticket.version, version)

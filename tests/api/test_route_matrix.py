@@ -12,6 +12,7 @@ import pytest
 
 from app import rights as R
 from app.api.access import PUBLIC, SIGNED_IN, route_rights
+from app.openapi import build_description
 from app.services import users
 from tests.conftest import PASSWORD, bearer, make_app, make_ticket, make_user
 
@@ -83,6 +84,7 @@ EXPECTED = {
     "api.update_basket_line": (lambda c: {"productCode": "COLA", "quantity": 2}, 404),
     "api.delete_basket_line": (None, 404),
     "api.checkout_basket": (lambda c: {"currency": "EUR", "shippingMethod": "Post"}, 404),
+    "api.openapi_description": (None, 200),
 }
 # Reading tickets is declared signedIn, but the ticket service serves only users holding a
 # ticket right: a user with none answers 403. Named here so the matrix states it.
@@ -107,6 +109,19 @@ def assert_problem(response, status: int, error_code: int | None) -> None:
     assert response.mimetype == PROBLEM
     assert response.json["status"] == status
     assert response.json.get("errorCode") == error_code
+
+
+def test_the_openapi_description_has_exactly_the_routes_of_the_url_map():
+    """Every route in the description exists, and every route that exists is described, with
+    the right this matrix tests it against."""
+    flask_app = make_app("sqlite://")
+    doc = build_description(flask_app)
+    described = {(path, method.upper(), operation["x-right"])
+                 for path, item in doc["paths"].items() for method, operation in item.items()}
+    routed = {(re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"{\1}", rule), method,
+               route_rights[endpoint]) for rule, method, endpoint in ROUTES}
+    assert described == routed
+    assert len(described) == len(ROUTES)
 
 
 def test_every_api_route_declares_its_right():

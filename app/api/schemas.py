@@ -1,0 +1,292 @@
+"""The JSON API's answers as pydantic models: what app.api.serializers produce, described once.
+
+The OpenAPI description takes its response schemas from these models (app.openapi), and the
+tests validate real serializer output against them, so a serializer that drifts from its
+description fails a test instead of surprising an integrator. Members are camelCase, unknown
+members are not part of an answer (extra="forbid"), decimals are JSON numbers, and date-times
+are ISO 8601 UTC with milliseconds and a Z.
+"""
+from decimal import Decimal
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from app import rights as R
+from app import status as S
+
+_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
+
+UtcDateTime = Annotated[str, Field(pattern=_DATETIME, json_schema_extra={"format": "date-time"})]
+# Amounts and quantities are decimals in storage and plain JSON numbers on the wire.
+Number = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+Status = Literal[S.ALL]
+Right = Literal[R.ALL]
+Guid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
+
+
+class Schema(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class Versioned(Schema):
+    version: int = Field(alias="_v", ge=1, description="Resource version (contract 5.3).")
+
+
+class UserRef(Schema):
+    user_name: str
+    name: str
+
+
+class DeviceRef(Schema):
+    name: str
+
+
+class TicketRef(Schema):
+    id: Guid
+    name: str | None
+
+
+class ItemEndpoint(Schema):
+    name: str
+    status: Status
+
+
+class OrderItem(Schema):
+    id: int = Field(ge=1, description="1..n inside its order, stable.")
+    product_code: str
+    name: str
+    quantity: Number = Field(description="Negative on void orders.")
+    unit_price: Number
+    total: Number
+    note: str | None
+    course: int | None
+    project_guid: Guid | None
+    status: Status
+    endpoints: list[ItemEndpoint]
+
+
+class OrderEndpointEntry(Schema):
+    name: str
+    status: Status
+    is_active: bool
+    processed_date_utc: UtcDateTime | None
+    item_ids: list[int]
+
+
+class OrderAddress(Schema):
+    first_name: str
+    last_name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    state: str | None = None
+    postal_code: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    company_name: str | None = None
+    email_address: str | None = None
+    phone_number: str | None = None
+
+
+class HistoryEntry(Schema):
+    at: UtcDateTime
+    action: str
+    level: str | None
+    target: str | None
+    from_status: Status | None
+    to_status: Status | None
+    user_name: str | None
+    detail: str | None
+
+
+class Order(Versioned):
+    id: Guid
+    number: int
+    source: Literal["ticket", "basket"]
+    ticket: TicketRef | None
+    device: DeviceRef | None
+    user: UserRef
+    status: Status
+    is_processed: bool
+    is_processable: bool
+    is_void: bool
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    sub_total: Number
+    discount_total: Number
+    shipping_total: Number
+    order_total: Number
+    shipping_method: str | None
+    shipping_address: OrderAddress | None
+    note: str | None
+    created_date_utc: UtcDateTime
+    last_saved_date_utc: UtcDateTime
+    completed_date_utc: UtcDateTime | None
+    items: list[OrderItem]
+    endpoints: list[OrderEndpointEntry]
+    history: list[HistoryEntry] = Field(default_factory=list,
+                                        description="Only with `$include=history`.")
+
+
+class TicketItem(Schema):
+    product_code: str
+    quantity: Number
+    note: str | None
+    course: int | None
+
+
+class Ticket(Versioned):
+    id: Guid
+    name: str
+    device: DeviceRef | None
+    user: UserRef
+    items: list[TicketItem]
+    is_closed: bool
+    created_date_utc: UtcDateTime
+    last_saved_date_utc: UtcDateTime
+
+
+class Product(Versioned):
+    code: str
+    name: str
+    price: Number
+    station_names: list[str]
+    course: int | None
+
+
+class Station(Versioned):
+    """A station (order endpoint). Its `secret` is write-only and never part of an answer."""
+    name: str
+    is_active: bool
+    type: Literal["display", "printer", "webhook"]
+    address: str | None
+    settings: dict[str, str]
+
+
+class Project(Schema):
+    guid: Guid
+    name: str
+    product_code: str
+    created_date_utc: UtcDateTime
+
+
+class BasketLine(Schema):
+    id: int
+    project_guid: Guid | None
+    product_code: str
+    quantity: Number
+    total: Number
+
+
+class Basket(Schema):
+    guid: Guid
+    lines: list[BasketLine]
+    created_date_utc: UtcDateTime
+    last_saved_date_utc: UtcDateTime
+    order_total: Number
+
+
+T = TypeVar("T")
+
+
+class QueryResult(Schema, Generic[T]):
+    """A page of a list (contract 4.3)."""
+    items: list[T]
+    count: int = Field(ge=0, description="Items in this answer.")
+    total_count: int = Field(ge=0, description="Items matching the filter.")
+
+
+class OrderQueryResult(QueryResult[Order]):
+    pass
+
+
+class TicketQueryResult(QueryResult[Ticket]):
+    pass
+
+
+class Count(Schema):
+    """The answer to `$count=true`: how many match, without the items."""
+    count: int = Field(ge=0)
+    total_count: int = Field(ge=0)
+
+
+class SignedInUser(Schema):
+    id: int
+    user_name: str
+    name: str
+    rights: list[Right]
+    device: DeviceRef | None
+
+
+class TokenPair(Schema):
+    token_id: str
+    refresh_token: str
+    expires_at: UtcDateTime
+    user: SignedInUser
+
+
+class ProblemError(Schema):
+    member_name: str
+    message: str
+    code: str
+
+
+class Problem(Schema):
+    """RFC 7807 problem details (contract 4.5); never a stack trace or SQL."""
+    type: str
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str
+    trace_id: str | None = Field(description="Also the X-Request-Id header and the log's "
+                                             "requestId.")
+    error_code: int = Field(None, description="1 Unauthenticated, 2 Unauthorized, "
+                                              "3 ValidationFailed, 5 ResourceLocked, "
+                                              "6 ResourceVersionMismatch.")
+    errors: list[ProblemError] = Field(default_factory=list)
+    current_version: int = Field(None, description="With errorCode 6: the stored version.")
+
+
+# What each route answers on success: (status, shape). A shape is a response model, a list of
+# one, a union of alternatives, `dict` for a free-form object, or None for no body.
+ANSWERS: dict[str, tuple[int, object]] = {
+    "api.sign_in": (200, TokenPair),
+    "api.refresh": (200, TokenPair),
+    "api.signed_in_user": (200, SignedInUser),
+    "api.sign_out": (204, None),
+    "api.list_orders": (200, OrderQueryResult | Count),
+    "api.get_order": (200, Order),
+    "api.order_history": (200, list[HistoryEntry]),
+    "api.process_orders": (200, list[Order]),
+    "api.set_order_status": (200, Order),
+    "api.set_item_status": (200, Order),
+    "api.set_endpoint_status": (200, Order),
+    "api.delete_order": (204, None),
+    "api.list_tickets": (200, TicketQueryResult | Count),
+    "api.get_ticket": (200, Ticket),
+    "api.create_ticket": (201, Ticket),
+    "api.update_ticket": (200, Ticket),
+    "api.close_ticket": (200, Ticket),
+    "api.list_products": (200, list[Product]),
+    "api.get_product": (200, Product),
+    "api.create_product": (201, Product),
+    "api.update_product": (200, Product),
+    "api.delete_product": (204, None),
+    "api.list_stations": (200, list[Station]),
+    "api.get_station": (200, Station),
+    "api.create_station": (201, Station),
+    "api.update_station": (200, Station),
+    "api.delete_station": (204, None),
+    "api.create_project": (201, Project),
+    "api.list_projects": (200, list[Project]),
+    "api.get_project": (200, Project),
+    "api.delete_project": (204, None),
+    "api.create_basket": (201, Basket),
+    "api.list_baskets": (200, list[Basket]),
+    "api.get_basket": (200, Basket),
+    "api.delete_basket": (204, None),
+    "api.add_basket_line": (201, Basket),
+    "api.update_basket_line": (200, Basket),
+    "api.delete_basket_line": (204, None),
+    "api.checkout_basket": (201, Order),
+    "api.openapi_description": (200, dict),
+}

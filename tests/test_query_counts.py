@@ -1,0 +1,162 @@
+"""How many SQL statements each route of the benchmark (bench/rows.py) runs, pinned (issue 8).
+
+Each route is counted with few orders and with many more, and must run the same, pinned number
+of statements both times: a loop that loads something per order or per item (an N+1) fails
+here, and so does any extra round trip on these hot paths. When a change means to move a
+number, the assertion prints the statements to review before re-pinning. (The API list's
+invariance for every include is pinned in tests/api/test_orders_query.py; here are the
+exact numbers of the benchmark's own queries.)
+"""
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.services import history, kiosk_links
+from tests.conftest import bearer, make_ticket
+from tests.views.helpers import HTMX, sign_in
+
+# SQLite opens each transaction with a BEGIN of its own (app/database.py), which the engine
+# sees as a statement; PostgreSQL's driver begins implicitly.
+PINNED = {
+    # route: statements, not counting those BEGINs
+    # token, user, status counters, the page, its entries, cells and items
+    "api-list": 7,
+    "api-deep": 7,
+    # the same, and the count is a scan rather than the counters
+    "api-keyset": 7,
+    # token, user, and the count (the counters, or one count query)
+    "api-count-counters": 3,
+    "api-count-filtered": 3,
+    "api-count-station": 3,
+    # user, change stamp, the counters twice (total and per status), the page, its entries,
+    # cells and items, the stations of the filter form
+    "dashboard-list": 9,
+    # user, change stamp, the order, its entries, cells, history and items, the stamp again
+    "order-page": 8,
+    # the kiosk link, the change stamp
+    "kiosk-idle": 2,
+    # the kiosk link, the change stamp twice, the station, the count, the cards with their
+    # cells and items, the all-day counts
+    "kiosk-refresh": 9,
+    # one write transaction for the ticket and the new order; see the failure message
+    "ticket-update": 29,
+}
+# bench/rows.py's filter and sort (status=Completed), on the status these orders have, so the
+# page has rows and their details are loaded.
+FILTER_SORT = "status=New&$sort=-createdDateUtc"
+
+
+@contextmanager
+def counted_statements():
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def statements_for(client, method: str, path: str, expect: int, **kwargs) -> list[str]:
+    db.session.remove()  # nothing cached from earlier requests: count what a worker runs
+    with counted_statements() as statements:
+        response = client.open(path, method=method, **kwargs)
+    assert response.status_code == expect, response.get_data(as_text=True)[:300]
+    return [s for s in statements if not s.lstrip().upper().startswith("BEGIN")]
+
+
+def assert_pinned(route: str, small: list[str], large: list[str]) -> None:
+    listing = "\n".join(f"  {s.split(chr(10))[0][:110]}" for s in large)
+    assert len(small) == len(large), f"{route}: grows with the data\n{listing}"
+    assert len(large) == PINNED[route], f"{route}: {len(large)} statements\n{listing}"
+
+
+@pytest.fixture
+def add_orders(catalog, waiter):
+    """Ticket orders of three items routed to Kitchen, Bar and Pass (BREAD by the device)."""
+    made = []
+
+    def add(count: int):
+        for _ in range(count):
+            _, (order,) = make_ticket(waiter, catalog, ("BURGER", 2), ("FRIES", 1),
+                                      ("COLA", 1), ("BREAD", 1), name=f"Table {len(made)}")
+            made.append(order)
+        return made
+    return add
+
+
+def _twice(add_orders, count):
+    """`count(orders)` with 3 orders and then with 25."""
+    small = count(add_orders(3))
+    large = count(add_orders(22))
+    return small, large
+
+
+@pytest.mark.parametrize("route, query", [
+    ("api-list", f"$take=50&{FILTER_SORT}"),
+    ("api-deep", f"$take=50&{FILTER_SORT}&$skip=2"),
+    ("api-keyset", f"$take=50&{FILTER_SORT}&createdDateUtc=lt:2999-01-01T00:00:00Z"),
+    ("api-count-counters", "$count=true&status=New"),
+    ("api-count-filtered", "$count=true&isVoid=false"),
+    ("api-count-station", "$count=true&endpointName=Kitchen"),
+])
+def test_api_reads(client, add_orders, manager, route, query):
+    headers = bearer(manager)
+    small, large = _twice(add_orders, lambda made: statements_for(
+        client, "GET", "/api/orders?" + query, 200, headers=headers))
+    assert_pinned(route, small, large)
+
+
+def test_dashboard_list_page(client, add_orders, manager):
+    sign_in(client, manager)
+    small, large = _twice(add_orders, lambda made: statements_for(client, "GET", "/orders", 200))
+    assert_pinned("dashboard-list", small, large)
+
+
+def test_order_page(client, add_orders, manager):
+    sign_in(client, manager)
+    small, large = _twice(add_orders, lambda made: statements_for(
+        client, "GET", f"/orders/{made[-1].id}", 200))
+    assert_pinned("order-page", small, large)
+
+
+@pytest.fixture
+def kitchen_screen(client, admin, catalog):
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen",
+                                              name="Kitchen wall")
+    assert client.get(f"/kiosk/Kitchen?key={secret}").status_code == 303
+    return client
+
+
+def test_kiosk_idle_poll(kitchen_screen, add_orders):
+    def count(made):
+        return statements_for(kitchen_screen, "GET",
+                              f"/kiosk/Kitchen?stamp={history.change_stamp()}", 204,
+                              headers=HTMX)
+    small, large = _twice(add_orders, count)
+    assert_pinned("kiosk-idle", small, large)
+
+
+def test_kiosk_refresh(kitchen_screen, add_orders):
+    small, large = _twice(add_orders, lambda made: statements_for(
+        kitchen_screen, "GET", "/kiosk/Kitchen?stamp=0", 200, headers=HTMX))
+    assert_pinned("kiosk-refresh", small, large)
+
+
+def test_ticket_update_creating_an_order(client, add_orders, waiter, catalog):
+    headers = bearer(waiter, "POS-1")
+    ticket = client.post("/api/tickets", headers=headers, json={
+        "name": "Bench", "items": [{"productCode": "COLA", "quantity": 1}]}).json
+    quantity = iter(range(2, 100))
+
+    def count(made):
+        return statements_for(client, "PUT", f"/api/tickets/{ticket['id']}", 200,
+                              headers=headers, json={"name": "Bench", "items": [
+                                  {"productCode": "COLA", "quantity": next(quantity)}]})
+    small, large = _twice(add_orders, count)
+    assert_pinned("ticket-update", small, large)
