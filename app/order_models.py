@@ -107,7 +107,9 @@ class OrderEntry(db.Model):
 class OrderCell(db.Model):
     """The state of one item at one station: the only place a status is set."""
     __tablename__ = "order_cells"
-    __table_args__ = (UniqueConstraint("item_id", "entry_id"),)
+    # entry_id first: a station's screen asks for the open cells of its entries.
+    __table_args__ = (UniqueConstraint("item_id", "entry_id"),
+                      Index("ix_order_cells_entry_status", "entry_id", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(
         ForeignKey("orders.id", ondelete="CASCADE"), index=True

@@ -85,10 +85,11 @@ def markdown(run) -> str:
         ratio = r.per_second / hello if hello else 0
         target = m.target.text() if m.target else ""
         rss = f"{m.rss_mb:.0f}" + (" **over**" if m.rss_mb >= MEMORY_LIMIT_MB else "")
+        p50, p99 = ((f"{r.percentile(p) * 1000:.1f}" for p in (50, 99)) if r.requests
+                    else ("–", "–"))
         lines.append(
-            f"| {m.key} | `{m.path}` | {r.per_second:.1f} | {r.percentile(50) * 1000:.1f} "
-            f"| {r.percentile(99) * 1000:.1f} | {ratio:.3f} | {target} | {_met(run, m)} "
-            f"| {rss} | {_statuses(m)} |")
+            f"| {m.key} | `{m.path}` | {r.per_second:.1f} | {p50} | {p99} | {ratio:.4f} "
+            f"| {target} | {_met(run, m)} | {rss} | {_statuses(m)} |")
     lines += ["", "Rows:", ""]
     lines += [f"- `{m.key}`: {m.title}." for m in run.rows]
     peak = max((m.rss_mb for m in run.rows), default=0)

@@ -99,11 +99,11 @@ def _measure(server: Gunicorn, key, title, path, make, expect, target, args,
     return measured
 
 
+HELLO = load.http_request("GET", "/")
+
+
 def _hello_request(index, seq):
     return HELLO
-
-
-HELLO = load.http_request("GET", "/")
 
 
 def run_bench(*, orders: int, database_url: str | None, seconds: float, concurrency: int,
