@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from app.api import auth, baskets, catalog, orders, problems, tickets  # noqa: E402,F401
+from app.api import auth, baskets, catalog, orders, problems, tickets  # noqa: E402, F401

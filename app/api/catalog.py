@@ -5,15 +5,8 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_body
-from app.api.serializers import product_json, station_json
+from app.api.serializers import product_json, station_json, versioned
 from app.services import products, stations
-
-
-def _with_etag(body: dict, status: int = 200):
-    response = jsonify(body)
-    response.status_code = status
-    response.set_etag(str(body["_v"]))
-    return response
 
 
 @bp.get("/products")
@@ -25,7 +18,7 @@ def list_products():
 @bp.get("/products/<code>")
 @guarded(SIGNED_IN)
 def get_product(code):
-    return _with_etag(product_json(products.get_product(code)))
+    return versioned(product_json(products.get_product(code)))
 
 
 def _product_fields(body: ProductWrite) -> dict:
@@ -37,7 +30,7 @@ def _product_fields(body: ProductWrite) -> dict:
 @guarded(R.ADMIN)
 def create_product():
     product = products.create_product(**_product_fields(parse_body(ProductWrite)))
-    return _with_etag(product_json(product), 201)
+    return versioned(product_json(product), 201)
 
 
 @bp.put("/products/<code>")
@@ -46,7 +39,7 @@ def update_product(code):
     body = parse_body(ProductWrite)
     product = products.update_product(code, version=expected_version(body.version),
                                       **_product_fields(body))
-    return _with_etag(product_json(product))
+    return versioned(product_json(product))
 
 
 @bp.delete("/products/<code>")
@@ -65,7 +58,7 @@ def list_stations():
 @bp.get("/orderendpoints/<name>")
 @guarded(SIGNED_IN)
 def get_station(name):
-    return _with_etag(station_json(stations.get_station(name)))
+    return versioned(station_json(stations.get_station(name)))
 
 
 def _station_fields(body: StationWrite) -> dict:
@@ -77,7 +70,7 @@ def _station_fields(body: StationWrite) -> dict:
 @guarded(R.ADMIN)
 def create_station():
     station = stations.create_station(**_station_fields(parse_body(StationWrite)))
-    return _with_etag(station_json(station), 201)
+    return versioned(station_json(station), 201)
 
 
 @bp.put("/orderendpoints/<name>")
@@ -86,7 +79,7 @@ def update_station(name):
     body = parse_body(StationWrite)
     station = stations.update_station(name, version=expected_version(body.version),
                                       **_station_fields(body))
-    return _with_etag(station_json(station))
+    return versioned(station_json(station))
 
 
 @bp.delete("/orderendpoints/<name>")

@@ -5,16 +5,13 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
-from app.api.serializers import history_json, order_json, query_result
+from app.api.serializers import history_json, order_json, query_result, versioned
 from app.query import parse_query
 from app.services import order_status, orders, processing
 
 
 def order_response(order, status: int = 200):
-    response = jsonify(order_json(order))
-    response.status_code = status
-    response.set_etag(str(order.version))
-    return response
+    return versioned(order_json(order), status)
 
 
 @bp.get("/orders")

@@ -1,6 +1,8 @@
 """The JSON shape of each model, defined once (contract 2)."""
 from collections import defaultdict
 
+from flask import jsonify
+
 from app import status as S
 from app.json import format_datetime as dt
 
@@ -115,3 +117,11 @@ def basket_json(basket, prices: dict) -> dict:
                       "total": line_total})
     return {"guid": basket.guid, "lines": lines, "createdDateUtc": dt(basket.created_at),
             "lastSavedDateUtc": dt(basket.last_saved_at), "orderTotal": total}
+
+
+def versioned(body: dict, status: int = 200):
+    """The answer for one versioned resource: its JSON, with an ETag of its `_v` (5.3)."""
+    response = jsonify(body)
+    response.status_code = status
+    response.set_etag(str(body["_v"]))
+    return response

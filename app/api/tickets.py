@@ -5,7 +5,7 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
-from app.api.serializers import query_result, ticket_json
+from app.api.serializers import query_result, ticket_json, versioned
 from app.query import parse_query
 from app.services import tickets
 
@@ -16,10 +16,7 @@ def _lines(body: TicketWrite) -> list[tickets.LineInput]:
 
 
 def _ticket_response(ticket, status: int = 200):
-    response = jsonify(ticket_json(ticket))
-    response.status_code = status
-    response.set_etag(str(ticket.version))
-    return response
+    return versioned(ticket_json(ticket), status)
 
 
 @bp.get("/tickets")
