@@ -6,6 +6,7 @@ alone while developing; CI runs both.
 """
 import os
 import uuid
+from contextlib import contextmanager
 from decimal import Decimal
 
 import psycopg
@@ -13,7 +14,7 @@ import pytest
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import create_app
 from app.extensions import db
@@ -182,3 +183,18 @@ def request_log(caplog):
     logger.disabled = False
     caplog.set_level(logging.INFO, logger="app.requests")
     return lambda: [r for r in caplog.records if r.name == "app.requests"]
+
+
+@contextmanager
+def counted_statements():
+    """The SQL statements run inside the block, to pin a route's query count (no N+1)."""
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)

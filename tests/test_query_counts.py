@@ -7,14 +7,12 @@ number, the assertion prints the statements to review before re-pinning. (The AP
 invariance for every include is pinned in tests/api/test_orders_query.py; here are the
 exact numbers of the benchmark's own queries.)
 """
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from app.extensions import db
 from app.services import history, kiosk_links
-from tests.conftest import bearer, make_ticket
+from tests.conftest import bearer, counted_statements, make_ticket
 from tests.views.helpers import HTMX, sign_in
 
 # SQLite opens each transaction with a BEGIN of its own (app/database.py), which the engine
@@ -46,20 +44,6 @@ PINNED = {
 # bench/rows.py's filter and sort (status=Completed), on the status these orders have, so the
 # page has rows and their details are loaded.
 FILTER_SORT = "status=New&$sort=-createdDateUtc"
-
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def statements_for(client, method: str, path: str, expect: int, **kwargs) -> list[str]:

@@ -1,20 +1,19 @@
 """GET /api/orders against real data (contract 4.1 to 4.3): every filter member, sorting,
 paging, counting, includes, malformed queries, deletion and visibility."""
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Device, Station
 from app.order_models import Order, OrderEvent
 from app.services import order_status, orders
-from tests.conftest import bearer, lines, make_ticket, make_user
+from tests.conftest import bearer, counted_statements, lines, make_ticket, make_user
 
 BASE = datetime(2026, 11, 1, 8, 0)
 LIVE = [7, 5, 4, 3, 2, 1]  # number 6 is deleted
@@ -496,20 +495,6 @@ def test_listing_needs_a_token(client, data):
 
 
 # --- a fixed number of SQL statements ----------------------------------------------------------
-
-@contextmanager
-def counted_statements():
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
 
 def _statements_for(client, headers, query) -> tuple[int, int]:
     db.session.remove()
