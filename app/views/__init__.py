@@ -4,7 +4,6 @@ from flask_login import current_user
 
 from app import rights as R
 from app import status as S
-
 from app.extensions import login_manager
 from app.services.users import get_user
 

@@ -25,7 +25,7 @@ from app.htmx import is_fragment_request, redirect, render
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
-from app.views.forms import EmptyForm
+from app.views.forms import EmptyForm, form_errors, require_submitted
 
 bp = Blueprint("admin", __name__)
 STALE = ("{what} was changed by someone else while you were editing it. The form now shows "
@@ -131,15 +131,10 @@ class ApiKeyForm(FlaskForm):
     name = StringField("Name")
 
 
-def _form_errors(form) -> list[FieldError]:
-    return [FieldError(name, f"{form[name].label.text}: {message}" if name in form else message)
-            for name, messages in form.errors.items() for message in messages]
-
-
 def _attempt(form, write):
     """Parse the form, then run the service write; returns (result, errors, status)."""
     if not form.validate_on_submit():
-        return None, _form_errors(form), 422
+        return None, form_errors(form), 422
     try:
         return write(), [], 200
     except Invalid as refused:
@@ -236,8 +231,7 @@ def edit_station(name):
 def toggle_station(name):
     """The one-click on/off switch of the station list; swaps the station's row under htmx."""
     form = VersionForm()
-    if not form.validate_on_submit():
-        raise Invalid(_form_errors(form), "The form could not be read; reload the page.")
+    require_submitted(form)
     wanted = request.form.get("is_active") == "on"
     try:
         station = station_service.set_station_active(name, is_active=wanted,
@@ -310,8 +304,7 @@ def delete_product(code):
     product = product_service.get_product(code)
     form = VersionForm(data={"version": product.version})
     if request.method == "POST":
-        if not form.validate_on_submit():
-            raise Invalid(_form_errors(form), "The form could not be read; reload the page.")
+        require_submitted(form)
         try:
             product_service.delete_product(code, version=form.version.data)
         except VersionMismatch:
@@ -346,8 +339,7 @@ def api_keys():
 @login_required
 def revoke_api_key(key_id):
     form = EmptyForm()
-    if not form.validate_on_submit():
-        raise Invalid(_form_errors(form), "The form could not be read; reload the page.")
+    require_submitted(form)
     key = user_service.revoke_api_key(user=current_user, key_id=key_id)
     if is_fragment_request():
         return render("admin/api_keys.html", "admin/_api_key_row.html", key=key)

@@ -4,9 +4,8 @@ import logging
 
 from flask import Flask, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
-
 from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import HTTPException
 
 from app import errors as E
 from app.api import problems

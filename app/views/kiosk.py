@@ -12,7 +12,7 @@ from app.extensions import login_manager
 from app.htmx import is_fragment_request, redirect, render
 from app.services import kiosk, kiosk_links
 from app.services.stations import list_stations
-from app.views.forms import EmptyForm
+from app.views.forms import require_submitted
 
 bp = Blueprint("kiosk", __name__)
 SESSION_KEY = "kiosk_link_id"
@@ -81,8 +81,7 @@ def _unchanged():
 
 def _after_change(viewer, target: str, change):
     """Run a tap's change; answer the fresh board under htmx, else go back to the screen."""
-    if not EmptyForm().validate_on_submit():
-        raise Invalid([], "The form expired; reload the page.")
+    require_submitted()
     change()
     if target == kiosk_links.EXPO:
         if is_fragment_request():
@@ -207,8 +206,7 @@ def links():
     links_found = kiosk_links.list_kiosk_links(user=current_user)  # admins only, else 403
     form, errors, status, created = _link_form(), [], 200, None
     if request.method == "POST":
-        if not form.validate_on_submit():
-            raise Invalid([], "The form expired; reload the page.")
+        require_submitted(form)
         try:
             created = kiosk_links.create_kiosk_link(user=current_user, name=form.name.data,
                                               station_name=form.target.data or None)
@@ -229,8 +227,7 @@ def links():
 @bp.post("/admin/kiosk-links/<int:link_id>/revoke")
 @login_required
 def revoke_link(link_id):
-    if not EmptyForm().validate_on_submit():
-        raise Invalid([], "The form expired; reload the page.")
+    require_submitted()
     link = kiosk_links.revoke_kiosk_link(user=current_user, link_id=link_id)
     if is_fragment_request():
         return render("kiosk/links.html", "kiosk/_link_row.html", link=link)

@@ -11,7 +11,7 @@ from app.errors import Conflict, Forbidden, Invalid, VersionMismatch
 from app.htmx import is_fragment_request, push_url, redirect, render
 from app.query import parse_query
 from app.services import history, order_status, orders, processing, stations
-from app.views.forms import EmptyForm
+from app.views.forms import EmptyForm, require_submitted
 
 bp = Blueprint("orders", __name__)
 PAGE_SIZE = 50
@@ -112,8 +112,7 @@ def _abilities() -> dict:
 def batch():
     """One button for the selected rows: process them, or set their status."""
     form = EmptyForm()
-    if not form.validate_on_submit():
-        raise Invalid([], "The form expired; reload the page.")
+    require_submitted(form)
     ids = request.form.getlist("ids")
     action = request.form.get("action", "")
     if not ids:
@@ -150,8 +149,7 @@ def order_page(order_id):
 def _change(order_id: str, change):
     """Run a status change from a form; a stale page or refused move shows the fresh order."""
     form = EmptyForm()
-    if not form.validate_on_submit():
-        raise Invalid([], "The form expired; reload the page.")
+    require_submitted(form)
     version = request.form.get("_v", "")
     try:
         change(version=int(version) if version.isdigit() else None)
@@ -205,8 +203,7 @@ def delete_order(order_id):
     order = orders.get_order(user=current_user, order_id=order_id)
     form = EmptyForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            raise Invalid([], "The form expired; reload the page.")
+        require_submitted(form)
         orders.delete_order(user=current_user, order_id=order_id)
         flash(f"Order {order.number} was deleted.")
         return redirect(url_for("orders.list_orders"))
