@@ -27,12 +27,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_blueprints(app)
     register_limits(app)
     register_commands(app)
+    register_dispatch(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     # Every module of tables, so migrations see them all.
-    from app import basket_models, idempotency, kiosk_models, models, order_models  # noqa: F401
+    from app import (  # noqa: F401
+        basket_models, dispatch_models, idempotency, kiosk_models, models, order_models)
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
@@ -54,6 +56,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health.bp)
     register_views(app)
     app.register_blueprint(api_docs.bp)
+
+
+def register_dispatch(app: Flask) -> None:
+    from app.dispatch import worker
+
+    worker.init_app(app)
 
 
 def register_commands(app: Flask) -> None:

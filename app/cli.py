@@ -1,6 +1,6 @@
-"""Flask commands: create-user, seed-demo."""
+"""Flask commands: create-user, seed-demo, dispatch."""
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from app.errors import Invalid
 
@@ -8,6 +8,30 @@ from app.errors import Invalid
 def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(dispatch)
+
+
+@click.command("dispatch")
+@click.option("--once", is_flag=True,
+              help="Send what is queued now (waiting out back-offs), then stop.")
+def dispatch(once):
+    """Send queued printer slips and webhook deliveries.
+
+    Server processes do this themselves unless DISPATCH_IN_BACKGROUND is off; then run this
+    alongside them. Several may run at once: each job is sent by one of them.
+    """
+    from app.dispatch.worker import dispatcher_for
+
+    dispatcher = dispatcher_for(current_app._get_current_object())
+    if once:
+        dispatcher.drain(timeout=float("inf"))
+        dispatcher.stop()
+        return
+    click.echo("Sending dispatch jobs; Ctrl+C stops.")
+    try:
+        dispatcher.run()
+    except KeyboardInterrupt:
+        dispatcher.stop()
 
 
 @click.command("create-user")

@@ -12,6 +12,10 @@ def _flag(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
     env = overrides.get("ENV") or os.environ.get("ORDERS_ENV", "development")
@@ -49,6 +53,18 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "LOG_FORMAT": os.environ.get("LOG_FORMAT", "text" if env in {"development", "testing"}
                                      else "json"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        # Dispatch to printer and webhook stations (app.dispatch). Each server process sends in
+        # a background thread; switch that off when a separate `flask dispatch` process sends.
+        "DISPATCH_IN_BACKGROUND": _flag("DISPATCH_IN_BACKGROUND", env != "testing"),
+        "DISPATCH_CONNECT_TIMEOUT": _seconds("DISPATCH_CONNECT_TIMEOUT", 3),
+        "DISPATCH_SEND_TIMEOUT": _seconds("DISPATCH_SEND_TIMEOUT", 5),
+        # A job claimed longer ago than this whose outcome was never recorded is in doubt: the
+        # process sending it stopped. Longer than any one attempt can take.
+        "DISPATCH_LEASE_SECONDS": _seconds("DISPATCH_LEASE_SECONDS", 60),
+        # Back-off between attempts: this, then doubling, up to the last attempt.
+        "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
+        "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
+        "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
     }
     config.update(overrides)
     # Secure cookies follow HTTPS unless set on their own.
@@ -56,6 +72,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     config.setdefault("REMEMBER_COOKIE_SECURE", config["HTTPS"])
     if config["HTTPS"]:
         config.setdefault("PREFERRED_URL_SCHEME", "https")
+    attempt = config["DISPATCH_CONNECT_TIMEOUT"] + config["DISPATCH_SEND_TIMEOUT"]
+    if config["DISPATCH_LEASE_SECONDS"] <= attempt:
+        raise RuntimeError("DISPATCH_LEASE_SECONDS must be longer than one attempt "
+                           "(DISPATCH_CONNECT_TIMEOUT + DISPATCH_SEND_TIMEOUT).")
     if not config["SECRET_KEY"]:
         if config["ENV"] in {"development", "testing"}:
             config["SECRET_KEY"] = "dev-only-secret-not-for-production"

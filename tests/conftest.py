@@ -25,6 +25,13 @@ DATABASES = [d.strip() for d in os.environ.get("TEST_DATABASES", "sqlite,postgre
              if d.strip()]
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 PASSWORD = "test-password"
+# Printers and webhooks on loopback answer at once or never: short timeouts and back-offs keep
+# the failure tests quick. Sending happens when a test drains the dispatcher, unless it turns
+# the background sender on.
+DISPATCH_CONFIG = {"DISPATCH_IN_BACKGROUND": False, "DISPATCH_CONNECT_TIMEOUT": 0.5,
+                   "DISPATCH_SEND_TIMEOUT": 0.5, "DISPATCH_LEASE_SECONDS": 5,
+                   "DISPATCH_RETRY_SECONDS": 0.02, "DISPATCH_MAX_ATTEMPTS": 3,
+                   "DISPATCH_POLL_SECONDS": 0.05}
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +57,7 @@ def database_urls(tmp_path_factory):
 
 def make_app(url: str, **overrides):
     config = {"ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-              "FAST_PASSWORD_HASH": True, "WTF_CSRF_ENABLED": False}
+              "FAST_PASSWORD_HASH": True, "WTF_CSRF_ENABLED": False, **DISPATCH_CONFIG}
     config.update(overrides)
     return create_app(config)
 
@@ -80,10 +87,14 @@ def wipe(app) -> None:
 
 @pytest.fixture
 def app(migrated_app):
-    migrated_app.config["AUTO_PROCESS"] = True
+    from app.dispatch.worker import dispatcher_for
+
+    migrated_app.config.update(AUTO_PROCESS=True, **DISPATCH_CONFIG)
     with migrated_app.app_context():
         yield migrated_app
         db.session.remove()
+    # Senders a test started must not outlive it: the next test wipes the tables.
+    dispatcher_for(migrated_app).stop()
     wipe(migrated_app)
 
 

@@ -10,13 +10,18 @@ import subprocess
 import sys
 import time
 import urllib.error
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from app.services import kiosk_links
-from tests.conftest import bearer
+from app.extensions import db
+from app.order_models import OrderEntry
+from app.services import kiosk_links, products, stations
+from tests.conftest import bearer, make_ticket
+from tests.dispatch_fakes import FakePrinter, decode_slip
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
@@ -31,11 +36,11 @@ def free_port() -> int:
 class Server:
     """`flask run` in a process of its own, on the test database."""
 
-    def __init__(self, database_url: str, log: Path):
+    def __init__(self, database_url: str, log: Path, env: dict | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "DATABASE_URL": database_url, "ORDERS_ENV": "testing",
-               "AUTO_PROCESS": "1"}
+               "AUTO_PROCESS": "1", **(env or {})}
         env.pop("SECRET_KEY", None)  # both use the testing secret
         self.log = log.open("wb")
         self.process = subprocess.Popen(
@@ -156,3 +161,49 @@ def test_a_change_through_one_process_shows_on_a_screen_of_the_other(
     assert took < 2.0
     order = api(a, "GET", f"/orders/{order_id}", bearer(manager))
     assert [e["status"] for e in order["endpoints"]] == ["Completed"]
+
+
+def test_two_processes_processing_the_same_orders_print_each_slip_once(
+        app, catalog, waiter, manager, tmp_path):
+    """Contract 2.4: each server process sends from its own background thread; processing the
+    same orders through both at once still prints every slip exactly once."""
+    with FakePrinter() as printer:
+        stations.create_station(name="Grill", type="printer", address=printer.address)
+        products.create_product(code="STEAK", name="Steak", price=Decimal("24.00"),
+                                station_names=["Grill"])
+        app.config["AUTO_PROCESS"] = False
+        made = [make_ticket(waiter, catalog, ("STEAK", 1), name=f"T{i}")[1][0]
+                for i in range(12)]
+        ids = [order.id for order in made]
+        url = app.config["SQLALCHEMY_DATABASE_URI"]
+        env = {"DISPATCH_IN_BACKGROUND": "1", "DISPATCH_POLL_SECONDS": "0.1",
+               "DISPATCH_CONNECT_TIMEOUT": "1", "DISPATCH_SEND_TIMEOUT": "1"}
+        servers = [Server(url, tmp_path / f"server-{n}.log", env) for n in ("a", "b")]
+        try:
+            for server in servers:
+                server.wait_until_up()
+            headers = bearer(manager)
+            with ThreadPoolExecutor(4) as pool:
+                calls = [pool.submit(api, server, "POST", "/orders", headers,
+                                     {"orderIds": ids}) for server in servers * 2]
+                answers = [call.result() for call in calls]
+            # Each order was processed (its slip queued) by exactly one of the four calls.
+            assert sorted(o["id"] for answer in answers for o in answer) == sorted(ids)
+            printer.wait_for(len(ids), timeout=30)
+            deadline = time.monotonic() + 30
+            while _dispatched() < len(ids):
+                assert time.monotonic() < deadline, "slips sent but not recorded"
+                time.sleep(0.1)
+            time.sleep(1)  # room for a second copy to arrive, were one sent
+        finally:
+            for server in servers:
+                server.stop()
+        numbers = sorted(next(line for line in decode_slip(job).large_lines
+                              if line.startswith("#")) for job in printer.jobs)
+    assert numbers == sorted(f"#{order.number}" for order in made)
+
+
+def _dispatched() -> int:
+    db.session.commit()
+    return db.session.scalar(db.select(db.func.count()).select_from(OrderEntry).where(
+        OrderEntry.processed_at.is_not(None)))

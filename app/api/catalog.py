@@ -5,8 +5,8 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_body
-from app.api.serializers import product_json, station_json, versioned
-from app.services import products, stations
+from app.api.serializers import delivery_json, product_json, station_json, versioned
+from app.services import dispatch, products, stations
 
 
 @bp.get("/products")
@@ -80,6 +80,14 @@ def update_station(name):
     station = stations.update_station(name, version=expected_version(body.version),
                                       **_station_fields(body))
     return versioned(station_json(station))
+
+
+@bp.get("/orderendpoints/<name>/deliveries")
+@guarded(R.ADMIN)
+def station_deliveries(name):
+    """The station's latest 50 send attempts, newest first."""
+    station = stations.get_station(name)
+    return jsonify([delivery_json(d) for d in dispatch.deliveries(station)])
 
 
 @bp.delete("/orderendpoints/<name>")

@@ -7,7 +7,7 @@ from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
 from app.api.serializers import history_json, order_json, query_result, versioned
 from app.query import parse_query
-from app.services import order_status, orders, processing
+from app.services import dispatch, order_status, orders, processing
 
 
 def order_response(order, status: int = 200):
@@ -68,6 +68,15 @@ def set_endpoint_status(order_id, endpoint_name):
     return order_response(order_status.set_entry_status(
         user=g.user, order_id=order_id, station_name=endpoint_name, status=body.status,
         version=expected_version(body.version)))
+
+
+@bp.post("/orders/<order_id>/endpoints/<endpoint_name>/reprint")
+@guarded(R.ORDER_PROCESS)
+def reprint_order(order_id, endpoint_name):
+    """Queue a reprint of the order's slip at a printer or webhook station; it goes out after
+    the answer, so the answer is 202."""
+    order = dispatch.reprint(user=g.user, order_id=order_id, station_name=endpoint_name)
+    return order_response(order, 202)
 
 
 @bp.delete("/orders/<order_id>")

@@ -162,6 +162,23 @@ class Station(Versioned):
     settings: dict[str, str]
 
 
+class Delivery(Schema):
+    """One attempt to send an order to a printer or webhook station."""
+    id: int
+    delivery_id: Guid = Field(description="Also the X-Orders-Delivery header: the same for "
+                                          "every attempt of one delivery, new for a reprint.")
+    order_id: Guid
+    order_number: int
+    kind: Literal["dispatch", "reprint"]
+    attempt: int = Field(ge=1)
+    started_date_utc: UtcDateTime
+    duration_ms: int = Field(ge=0)
+    status_code: int | None = Field(description="The HTTP status a webhook answered; null for "
+                                                "printers and for failed connections.")
+    ok: bool
+    error: str | None
+
+
 class Project(Schema):
     guid: Guid
     name: str
@@ -276,6 +293,8 @@ ANSWERS: dict[str, tuple[int, object]] = {
     "api.create_station": (201, Station),
     "api.update_station": (200, Station),
     "api.delete_station": (204, None),
+    "api.station_deliveries": (200, list[Delivery]),
+    "api.reprint_order": (202, Order),
     "api.create_project": (201, Project),
     "api.list_projects": (200, list[Project]),
     "api.get_project": (200, Project),

@@ -93,6 +93,14 @@ def station_json(station) -> dict:
             "_v": station.version}
 
 
+def delivery_json(delivery) -> dict:
+    return {"id": delivery.id, "deliveryId": delivery.delivery_id, "orderId": delivery.order_id,
+            "orderNumber": delivery.order_number, "kind": delivery.kind,
+            "attempt": delivery.attempt, "startedDateUtc": dt(delivery.started_at),
+            "durationMs": delivery.duration_ms, "statusCode": delivery.status_code,
+            "ok": delivery.ok, "error": delivery.error}
+
+
 def signed_in_user_json(user, device) -> dict:
     return {"id": user.id, "userName": user.user_name, "name": user.name,
             "rights": user.rights, "device": {"name": device.name} if device else None}

@@ -1,7 +1,9 @@
 """Processing (contract 2.4): dispatching an order's undispatched entries to active stations.
 
-Only `display` stations exist so far: dispatching to one makes the entry visible on that
-station's screens, which is recording that it was dispatched. Processing never changes a cell.
+Dispatching to a `display` station makes the entry visible on that station's screens, which is
+recording that it was dispatched. Printer and webhook entries get a dispatch job instead, sent
+after the transaction by app.dispatch (a slow printer must hold no lock and no request); the
+entry counts as dispatched once the job has gone out. Processing never changes a cell.
 """
 from sqlalchemy import select
 
@@ -11,7 +13,7 @@ from app.database import write_transaction
 from app.errors import FieldError, Forbidden, Invalid, NotFound
 from app.models import User, utcnow
 from app.order_models import Order
-from app.services import history
+from app.services import dispatch, history
 from app.services.common import Outcome
 
 
@@ -22,12 +24,15 @@ def process_locked_order(order: Order, *, user_name: str | None) -> bool:
     now = utcnow()
     changed = False
     for entry in order.entries:
-        if entry.processed_at is None and entry.station.is_active:
+        station = entry.station
+        if entry.processed_at is None and station.is_active and station.type == "display":
             entry.processed_at = now
             history.record(order, "dispatched", user_name=user_name, level="station",
                            target=entry.station.name, at=now,
                            detail=f"shown on {entry.station.name} screens")
             changed = True
+    if dispatch.queue_locked_order(order, user_name=user_name, now=now):
+        changed = True
     if changed:
         order.is_processed = all(e.processed_at is not None for e in order.entries)
         order.version += 1
@@ -70,7 +75,7 @@ def process_each(*, user: User, order_ids: list[str]):
             outcomes.append(Outcome(order_id, None, "refused", "No such order."))
             continue
         if changed:
-            outcomes.append(Outcome(order_id, number, "changed", "dispatched"))
+            outcomes.append(Outcome(order_id, number, "changed", "dispatched or queued"))
         else:
             outcomes.append(Outcome(order_id, number, "unchanged",
                                     "nothing to dispatch (already sent, cancelled, or its "

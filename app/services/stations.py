@@ -2,6 +2,8 @@
 from sqlalchemy import exists, select
 
 from app.database import write_transaction
+from app.dispatch.senders import check_webhook_url, parse_printer_address
+from app.dispatch.slips import check_settings
 from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.extensions import db
 from app.models import Station
@@ -9,8 +11,7 @@ from app.order_models import OrderEntry
 from app.services.common import check_version
 
 TYPES = ("display", "printer", "webhook")
-# Printer and webhook dispatch are not built yet: such stations could never receive an order.
-SUPPORTED_TYPES = ("display",)
+SECRET_MIN = 16
 
 
 def list_stations() -> list[Station]:
@@ -24,19 +25,35 @@ def get_station(name: str) -> Station:
     return station
 
 
-def _validate(name, type_, address, settings) -> list[FieldError]:
+def _validate(name, type_, address, settings, secret) -> list[FieldError]:
+    """Field errors; `secret` is the one the station will have (given, or kept)."""
     errors = []
     if not name or not name.strip() or len(name) > 80 or "/" in name:
         errors.append(FieldError("name", "A name of 1 to 80 characters without '/' is required."))
     if type_ not in TYPES:
         errors.append(FieldError("type", f"Unknown station type; use one of {', '.join(TYPES)}."))
-    elif type_ not in SUPPORTED_TYPES:
-        errors.append(FieldError("type", f"Stations of type {type_!r} are not supported yet; "
-                                         "use 'display'."))
     if address is not None and len(address) > 255:
         errors.append(FieldError("address", "An address has at most 255 characters."))
+    elif type_ in ("printer", "webhook") and not (address or "").strip():
+        errors.append(FieldError("address", f"A {type_} station needs an address."))
+    elif type_ == "printer":
+        try:
+            parse_printer_address(address)
+        except ValueError as error:
+            errors.append(FieldError("address", str(error)))
+    elif type_ == "webhook":
+        problem = check_webhook_url(address)
+        if problem:
+            errors.append(FieldError("address", problem))
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
         errors.append(FieldError("settings", "Settings map strings to strings."))
+    elif type_ == "printer":
+        errors += [FieldError("settings", message) for message in check_settings(settings or {})]
+    if secret is not None and len(secret) > 255:
+        errors.append(FieldError("secret", "A secret has at most 255 characters."))
+    elif type_ == "webhook" and len(secret or "") < SECRET_MIN:
+        errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
+                                           f"{SECRET_MIN} characters to sign its deliveries."))
     return errors
 
 
@@ -50,7 +67,7 @@ def _check_name_free(session, name: str, other_than: int | None = None) -> None:
 def create_station(*, name: str, type: str = "display", is_active: bool = True,
                    address: str | None = None, settings: dict | None = None,
                    secret: str | None = None) -> Station:
-    errors = _validate(name, type, address, settings)
+    errors = _validate(name, type, address, settings, secret)
     if errors:
         raise Invalid(errors)
     with write_transaction() as session:
@@ -65,14 +82,15 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
                    address: str | None, settings: dict | None, secret: str | None = None,
                    version: int | None = None) -> Station:
     """Replace a station's fields. The secret is kept when none is given (it is write-only)."""
-    errors = _validate(name, type, address, settings)
-    if errors:
-        raise Invalid(errors)
     with write_transaction() as session:
         station = session.scalar(
             select(Station).where(Station.name == current_name).with_for_update())
         if station is None:
             raise NotFound(f"No station named {current_name!r}.")
+        errors = _validate(name, type, address, settings,
+                           secret if secret is not None else station.secret)
+        if errors:
+            raise Invalid(errors)
         check_version(station.version, version)
         _check_name_free(session, name.strip(), other_than=station.id)
         station.name, station.type, station.is_active = name.strip(), type, is_active

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from app import rights as R
 from app import status as S
+from app.dispatch.slips import SETTINGS
 from app.extensions import login_manager
 from app.services.users import get_user
 
@@ -20,6 +21,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(kiosk.bp)
     errors.register(app)
     app.add_template_filter(S.aggregate, "aggregate_status")
+    app.jinja_env.globals["printer_settings"] = SETTINGS  # the station form's hint
 
     @app.context_processor
     def viewer():

@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app import rights as R
 from app.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
 from app.htmx import is_fragment_request, redirect, render
+from app.services import dispatch
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
@@ -223,7 +224,7 @@ def edit_station(name):
             flash(f"Station {saved.name} was saved.")
             return redirect(url_for("admin.stations"))
     return render("admin/edit_station.html", status=status, form=form, errors=errors,
-                  station=station, message=message)
+                  station=station, message=message, deliveries=dispatch.deliveries(station))
 
 
 @bp.post("/admin/stations/<name>/active")

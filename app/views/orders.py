@@ -10,7 +10,7 @@ from app import status as S
 from app.errors import Conflict, Forbidden, Invalid, VersionMismatch
 from app.htmx import is_fragment_request, push_url, redirect, render
 from app.query import parse_query
-from app.services import history, order_status, orders, processing, stations
+from app.services import dispatch, history, order_status, orders, processing, stations
 from app.views.forms import EmptyForm, require_submitted
 
 bp = Blueprint("orders", __name__)
@@ -134,7 +134,7 @@ def _order_page(order_id: str, *, message: str | None = None, status: int = 200)
     order = orders.get_order(user=current_user, order_id=order_id, include_history=True)
     return render("orders/page.html", "orders/_detail.html", status=status, order=order,
                   message=message, stamp=history.change_stamp(), form=EmptyForm(),
-                  statuses=S.ALL, **_abilities())
+                  statuses=S.ALL, jobs=dispatch.jobs_by_entry(order), **_abilities())
 
 
 @bp.get("/orders/<order_id>")
@@ -195,6 +195,20 @@ def process_order(order_id):
     return _change(order_id, lambda version: processing.process_orders(
         user=current_user, order_ids=[orders.get_order(user=current_user,
                                                        order_id=order_id).id]))
+
+
+@bp.post("/orders/<order_id>/stations/<station_name>/reprint")
+@login_required
+def reprint(order_id, station_name):
+    require_submitted(EmptyForm())
+    try:
+        dispatch.reprint(user=current_user, order_id=order_id, station_name=station_name)
+    except Conflict as refused:
+        return _order_page(order_id, status=409, message=refused.message)
+    if is_fragment_request():
+        return _order_page(order_id)
+    flash(f"Reprint queued for {station_name}.")
+    return redirect(url_for("orders.order_page", order_id=order_id))
 
 
 @bp.route("/orders/<order_id>/delete", methods=["GET", "POST"])

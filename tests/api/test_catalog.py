@@ -155,8 +155,14 @@ def test_station_lifecycle_never_shows_the_secret(client, catalog, as_admin):
 
 
 @pytest.mark.parametrize("change,members,says", [
-    ({"type": "printer", "address": "10.0.0.9:9100"}, ["type"], "not supported yet"),
-    ({"type": "webhook", "address": "https://example.com/hook"}, ["type"], "not supported yet"),
+    ({"type": "printer", "address": None}, ["address"], "needs an address"),
+    ({"type": "printer", "address": "10.0.0.9:99999"}, ["address"], "port"),
+    ({"type": "printer", "address": "10.0.0.9", "settings": {"beep": "loud"}}, ["settings"],
+     "beep"),
+    ({"type": "webhook", "address": "ftp://example.com/hook", "secret": "x" * 20}, ["address"],
+     "http"),
+    ({"type": "webhook", "address": "https://example.com/hook", "secret": "short"}, ["secret"],
+     "at least 16"),
     ({"type": "fax"}, ["type"], "Unknown station type"),
     ({"name": ""}, ["name"], ""),
     ({"name": "Front/Back"}, ["name"], "/"),
@@ -175,6 +181,25 @@ def test_an_invalid_station_is_refused_and_nothing_written(client, catalog, as_a
     assert names == ["Bar", "Kitchen", "Pass"]
     kitchen = client.get("/api/orderendpoints/Kitchen", headers=as_admin).json
     assert kitchen["_v"] == 1 and kitchen["type"] == "display"
+
+
+def test_printer_and_webhook_stations_are_created_with_their_addresses(client, as_admin):
+    r = client.post("/api/orderendpoints", headers=as_admin, json={
+        "name": "Grill printer", "type": "printer", "address": "10.0.0.9",
+        "settings": {"beep": "on", "width": "48"}})
+    assert r.status_code == 201, r.json
+    assert r.json["type"] == "printer" and r.json["settings"] == {"beep": "on", "width": "48"}
+    r = client.post("/api/orderendpoints", headers=as_admin, json={
+        "name": "Courier", "type": "webhook", "address": "https://courier.example/orders",
+        "secret": "a-signing-key-of-some-length"})
+    assert r.status_code == 201 and "secret" not in r.json
+    # The secret is write-only, and kept when a later write names none.
+    r = client.put("/api/orderendpoints/Courier", headers=as_admin, json={
+        "name": "Courier", "type": "webhook", "address": "https://courier.example/v2",
+        "isActive": False})
+    assert r.status_code == 200 and r.json["address"] == "https://courier.example/v2"
+    assert client.get("/api/orderendpoints/Courier/deliveries",
+                      headers=as_admin).json == []
 
 
 def test_a_duplicate_station_name_is_a_conflict(client, catalog, as_admin):

@@ -52,6 +52,7 @@ EXPECTED = {
     "api.set_item_status": (_status, 200),
     "api.set_endpoint_status": (_status, 200),
     "api.delete_order": (None, 204),
+    "api.reprint_order": (None, 409),  # Kitchen is a display: nothing to reprint
     "api.list_tickets": (None, 200),
     "api.get_ticket": (None, 200),
     "api.create_ticket": (lambda c: {"name": "Table 2",
@@ -71,6 +72,7 @@ EXPECTED = {
     "api.create_station": (lambda c: {"name": "Grill"}, 201),
     "api.update_station": (lambda c: {"name": "Kitchen", "isActive": False}, 200),
     "api.delete_station": (None, 409),  # orders were routed to Kitchen
+    "api.station_deliveries": (None, 200),
     # The web shop: a user's own projects and baskets; a guid that is not theirs is 404.
     "api.create_project": (lambda c: {"name": "Poster", "productCode": "BURGER"}, 201),
     "api.list_projects": (None, 200),

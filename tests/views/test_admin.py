@@ -310,8 +310,9 @@ def test_admin_creates_and_edits_a_station(client, catalog, admin):
 
 
 @pytest.mark.parametrize("data, message", [
-    ({"name": "Printer", "type": "printer"}, "Stations of type &#39;printer&#39; are not supported yet"),
-    ({"name": "Hook", "type": "webhook"}, "Stations of type &#39;webhook&#39; are not supported yet"),
+    ({"name": "Printer", "type": "printer"}, "A printer station needs an address."),
+    ({"name": "Hook", "type": "webhook", "address": "https://example.com/in"},
+     "A webhook station needs a secret of at least 16 characters"),
     ({"name": "Bad", "type": "display", "settings": "no equals sign"},
      "Line 1 is not of the form key=value."),
     ({"name": "a/b", "type": "display"}, "without &#39;/&#39;"),

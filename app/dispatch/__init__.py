@@ -1,0 +1,1 @@
+"""Sending orders to printer and webhook stations."""

@@ -1,0 +1,219 @@
+"""The sender: claims due dispatch jobs and sends them, outside any request or transaction.
+
+Every server process runs one in a background thread (unless DISPATCH_IN_BACKGROUND is off and
+`flask dispatch` runs on its own). A processing run wakes it after its commit; otherwise it looks
+for due jobs (retries after back-off, jobs left by a stopped process) every poll interval. Jobs
+for one station go out one after another, stations side by side, so a printer that hangs delays
+only its own slips. Claims (app.services.dispatch) keep two processes from sending one job.
+"""
+import atexit
+import logging
+import os
+import threading
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor, wait
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.dispatch import payloads, senders
+from app.extensions import db
+from app.models import utcnow
+from app.services import dispatch
+
+log = logging.getLogger(__name__)
+SENDERS = 4  # stations served at once per process
+
+
+class Dispatcher:
+    def __init__(self, app: Flask):
+        self.app = app
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._busy: set[int] = set()
+        self._pid: int | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- running --------------------------------------------------------------------------
+
+    def _ensure_pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            # A forked worker inherits the object but none of the parent's threads.
+            if self._pid != os.getpid() or self._pool is None:
+                self._pid, self._busy, self._thread = os.getpid(), set(), None
+                self._stop = threading.Event()
+                self._pool = ThreadPoolExecutor(SENDERS, thread_name_prefix="dispatch")
+            return self._pool
+
+    def start(self) -> None:
+        """Run the loop in a background thread of this process (once)."""
+        self._ensure_pool()
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self.run, name="dispatcher", daemon=True)
+            self._thread.start()
+        atexit.register(self.stop)
+
+    def wake(self) -> None:
+        if self.app.config["DISPATCH_IN_BACKGROUND"]:
+            self.start()
+            self._wake.set()
+
+    def run(self) -> None:
+        """Sweep until stopped: on each wake-up, and every poll interval for retries."""
+        poll = self.app.config["DISPATCH_POLL_SECONDS"]
+        while not self._stop.is_set():
+            try:
+                self.sweep()
+            except Exception:  # the loop must outlive a database hiccup
+                log.exception("dispatch sweep failed")
+            self._wake.wait(poll)
+            self._wake.clear()
+
+    def stop(self, timeout: float = 15) -> None:
+        """Stop sweeping and wait for sends under way (each is bounded by its timeouts)."""
+        self._stop.set()
+        self._wake.set()
+        thread, pool = self._thread, self._pool
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        if pool is not None and self._pid == os.getpid():
+            pool.shutdown(wait=True)
+        with self._lock:
+            self._pool = self._thread = None
+
+    # --- one round ------------------------------------------------------------------------
+
+    def sweep(self) -> list:
+        """Settle claims of stopped senders, then start one sender per station with due jobs."""
+        pool = self._ensure_pool()
+        with self.app.app_context():
+            try:
+                now = utcnow()
+                dispatch.resolve_stale(now=now)
+                due = dispatch.due_jobs(now=now, skip_stations=set(self._busy))
+            finally:
+                db.session.remove()
+        by_station = defaultdict(list)
+        for job_id, station_id in due:
+            by_station[station_id].append(job_id)
+        futures = []
+        for station_id, job_ids in by_station.items():
+            with self._lock:
+                if station_id in self._busy:
+                    continue
+                self._busy.add(station_id)
+            futures.append(pool.submit(self._send_station, station_id, job_ids))
+        return futures
+
+    def drain(self, timeout: float = 30) -> None:
+        """Sweep until no job is queued or being sent here: for tests and `flask dispatch
+        --once`. Jobs waiting out a back-off are waited for."""
+        deadline = time.monotonic() + timeout
+        while True:
+            wait(self.sweep())
+            with self.app.app_context():
+                try:
+                    pending = dispatch.pending_count()
+                finally:
+                    db.session.remove()
+            if not pending and not self._busy:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{pending} dispatch jobs still pending")
+            time.sleep(min(self.app.config["DISPATCH_POLL_SECONDS"], 0.05))
+
+    def _send_station(self, station_id: int, job_ids: list[int]) -> None:
+        try:
+            for job_id in job_ids:
+                if self._stop.is_set():
+                    break
+                self.send_job(job_id)
+        except Exception:
+            log.exception("dispatch to station %s failed", station_id)
+        finally:
+            with self._lock:
+                self._busy.discard(station_id)
+            self._wake.set()  # more may have come due for this station meanwhile
+
+    def send_job(self, job_id: int) -> bool:
+        """Claim, send and record one job; False if another sender had it."""
+        config = self.app.config
+        with self.app.app_context():
+            try:
+                claimed = dispatch.claim(job_id, now=utcnow(),
+                                         lease_seconds=config["DISPATCH_LEASE_SECONDS"])
+                if claimed is None:
+                    return False
+                try:
+                    payload, problem = build(claimed), None
+                except Exception as error:  # nothing was sent: a plain failure, not a doubt
+                    log.exception("could not build dispatch job %s", job_id)
+                    payload, problem = None, f"could not build it: {error}"[:200]
+            finally:
+                db.session.remove()
+        started, clock = utcnow(), time.monotonic()
+        if payload is None:
+            ok, code, error = False, None, problem
+        else:
+            attempt = send(claimed, payload, config)
+            ok, code, error = attempt.ok, attempt.status_code, attempt.error
+        duration = int((time.monotonic() - clock) * 1000)
+        with self.app.app_context():
+            try:
+                dispatch.record(claimed, ok=ok, status_code=code, error=error,
+                                started_at=started, duration_ms=duration,
+                                max_attempts=config["DISPATCH_MAX_ATTEMPTS"],
+                                retry_seconds=config["DISPATCH_RETRY_SECONDS"])
+            finally:
+                db.session.remove()
+        return True
+
+
+def build(claimed: dispatch.Claimed) -> bytes:
+    if claimed.station_type == "printer":
+        return payloads.slip_for(claimed)
+    return payloads.webhook_body(claimed)
+
+
+def send(claimed: dispatch.Claimed, payload: bytes, config) -> senders.Attempt:
+    if claimed.station_type == "printer":
+        return senders.send_to_printer(
+            claimed.address or "", payload, connect_timeout=config["DISPATCH_CONNECT_TIMEOUT"],
+            send_timeout=config["DISPATCH_SEND_TIMEOUT"])
+    return senders.post_webhook(
+        claimed.address or "", payload, secret=claimed.secret or "",
+        headers=payloads.webhook_headers(claimed),
+        timeout=config["DISPATCH_CONNECT_TIMEOUT"] + config["DISPATCH_SEND_TIMEOUT"])
+
+
+def dispatcher_for(app: Flask) -> Dispatcher:
+    return app.extensions["dispatcher"]
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["dispatcher"] = Dispatcher(app)
+
+    @app.before_request
+    def _start_sender():
+        # Retries and jobs left by a stopped process go out without waiting for new orders.
+        if app.config["DISPATCH_IN_BACKGROUND"]:
+            dispatcher = dispatcher_for(app)
+            if dispatcher._thread is None or dispatcher._pid != os.getpid():
+                dispatcher.start()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_after_commit(session) -> None:
+    if session.info.pop(dispatch.WAKE, False) and has_app_context():
+        dispatcher_for(current_app).wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session) -> None:
+    session.info.pop(dispatch.WAKE, None)
