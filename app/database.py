@@ -6,6 +6,8 @@ transactions that both read and then write deadlock on the lock upgrade and one 
 "database is locked", whatever the busy timeout.
 PostgreSQL: services lock the rows they change (SELECT ... FOR UPDATE) inside the transaction.
 """
+import itertools
+import sqlite3
 from contextlib import contextmanager
 from contextvars import ContextVar
 
@@ -14,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from app.extensions import db
 
+OPTIMIZE_EVERY = 5000  # connection check-ins between two PRAGMA optimize
 _immediate = ContextVar("immediate_transaction", default=False)
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
@@ -50,6 +53,19 @@ def install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+    checkins = itertools.count(1)
+
+    @event.listens_for(engine, "checkin")
+    def on_checkin(dbapi_connection, _record):
+        # SQLite plans from statistics that nothing gathers by itself: without them a filter on
+        # status sorted by date reads every order of that status. Pooled connections live long,
+        # so SQLite's advice is to run PRAGMA optimize now and then (cheap when nothing changed).
+        if dbapi_connection is not None and next(checkins) % OPTIMIZE_EVERY == 0:
+            try:
+                dbapi_connection.execute("PRAGMA optimize")
+            except sqlite3.Error:
+                pass  # busy: the next round will do
 
 
 @contextmanager

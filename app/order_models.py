@@ -21,8 +21,9 @@ from app.models import MONEY, QUANTITY, Station, Ticket, new_guid, utcnow
 
 class Order(db.Model):
     __tablename__ = "orders"
-    # The dashboard's most common view: one status, newest first.
-    __table_args__ = (Index("ix_orders_status_number", "status", "number"),)
+    # The dashboard's most common view: one status, newest first; the API's sorts by date.
+    __table_args__ = (Index("ix_orders_status_number", "status", "number"),
+                      Index("ix_orders_status_created_at", "status", "created_at"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_guid)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
