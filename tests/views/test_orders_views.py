@@ -206,3 +206,15 @@ def test_an_unexpected_error_is_a_plain_500_page_without_details(client, manager
         assert response.status_code == 500
         assert "Something went wrong" in body
         assert "secret" not in body and "Traceback" not in body
+
+
+def test_the_process_button_is_offered_only_while_something_waits(client, catalog, waiter,
+                                                                   manager, app):
+    app.config["AUTO_PROCESS"] = False
+    _, (order,) = make_ticket(waiter, catalog, ("COLA", 1))
+    sign_in(client, manager)
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'title="Send it to Bar">Process</button>' in page
+    assert client.post(f"/orders/{order.id}/process").status_code == 303
+    page = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert 'disabled title="Nothing left to send">Process</button>' in page
