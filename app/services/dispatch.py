@@ -104,15 +104,20 @@ class Claimed:
     requested_by: str | None
 
 
+def _sendable() -> tuple:
+    """Jobs go out only for live orders, at stations that are on and still send (an admin may
+    have turned a printer into a display meanwhile). The caller joins Station and Order."""
+    return (Station.is_active.is_(True), Station.type.in_(SENDING_TYPES),
+            Order.status != S.CANCELLED, Order.deleted_at.is_(None))
+
+
 def due_jobs(*, now: datetime, limit: int = 100, skip_stations=()) -> list[tuple[int, int]]:
     """(job id, station id) of queued jobs due by now at active stations, oldest first."""
     statement = (
         select(DispatchJob.id, DispatchJob.station_id)
         .join(Station, Station.id == DispatchJob.station_id)
         .join(Order, Order.id == DispatchJob.order_id)
-        .where(DispatchJob.state == QUEUED, DispatchJob.due_at <= now,
-               Station.is_active.is_(True), Order.status != S.CANCELLED,
-               Order.deleted_at.is_(None))
+        .where(DispatchJob.state == QUEUED, DispatchJob.due_at <= now, *_sendable())
         .order_by(DispatchJob.due_at, DispatchJob.id).limit(limit))
     if skip_stations:
         statement = statement.where(DispatchJob.station_id.not_in(list(skip_stations)))
@@ -123,7 +128,8 @@ def claim(job_id: int, *, now: datetime, lease_seconds: float) -> Claimed | None
     """Take a due job for sending; None if another process took it first or it is not due."""
     claim_id = new_guid()
     live_orders = select(Order.id).where(Order.status != S.CANCELLED, Order.deleted_at.is_(None))
-    active = select(Station.id).where(Station.is_active.is_(True))
+    active = select(Station.id).where(Station.is_active.is_(True),
+                                      Station.type.in_(SENDING_TYPES))
     with write_transaction() as session:
         result = session.execute(
             update(DispatchJob)
@@ -303,5 +309,4 @@ def pending_count() -> int:
         select(func.count()).select_from(DispatchJob)
         .join(Station, Station.id == DispatchJob.station_id)
         .join(Order, Order.id == DispatchJob.order_id)
-        .where(DispatchJob.state.in_((QUEUED, SENDING)), Station.is_active.is_(True),
-               Order.status != S.CANCELLED, Order.deleted_at.is_(None))) or 0
+        .where(DispatchJob.state.in_((QUEUED, SENDING)), *_sendable())) or 0

@@ -290,3 +290,22 @@ def test_a_device_default_printer_gets_unrouted_items(app, printer, waiter):
     settle(app)
     slip = decode_slip(printer.wait_for(1)[0])
     assert "2 x Tea" in slip.lines and f"#{order.number}" in slip.large_lines
+
+
+def test_a_printer_turned_into_a_display_sends_nothing_more(app, grill, waiter, catalog):
+    app.config["AUTO_PROCESS"] = False
+    order = make_ticket(waiter, catalog, ("STEAK", 1))[1][0]
+    manager = make_user("boss", ["orderProcess"])
+    stations.set_station_active("Grill", is_active=False)
+    processing.process_orders(user=manager, order_ids=[order.id])  # Grill off: not queued
+    stations.set_station_active("Grill", is_active=True)
+    processing.process_orders(user=manager, order_ids=[order.id])  # queued now...
+    station = stations.get_station("Grill")
+    stations.update_station("Grill", name="Grill", type="display", is_active=True,
+                            address=None, settings={}, version=station.version)
+    settle(app)  # ...but Grill is a screen now: nothing is printed, nothing waits forever
+    assert grill.jobs == []
+    processing.process_orders(user=manager, order_ids=[order.id])
+    db.session.commit()
+    db.session.expire_all()
+    assert entry_at(order.id, "Grill").processed_at is not None  # shown on its screens
