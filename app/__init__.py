@@ -7,6 +7,7 @@ from app.config import load_config
 from app.database import engine_options, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
 from app.json import OrdersJSONProvider
+from app.kiosk_poll import register_kiosk_poll
 from app.limits import register_limits
 from app.logs import register_request_logs
 from app.security import register_security
@@ -23,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json = OrdersJSONProvider(app)
     register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
+    register_kiosk_poll(app)  # before register_security, so a ProxyFix wraps it too
     register_security(app)
     register_blueprints(app)
     register_limits(app)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -92,16 +93,24 @@ class OrderItem(db.Model):
 
 
 class OrderEntry(db.Model):
-    """One per station an order is routed to; dispatched once (processed_at)."""
+    """One per station an order is routed to; dispatched once (processed_at).
+
+    `is_open` says whether any of the entry's cells is still to do (New, Processing, Ready). It
+    is derived from the cells and kept by app.services.order_status in the transaction that
+    changes them, so a station's screen reads its handful of open entries through the index
+    below instead of every entry the station ever had. A new entry's cells are New: open.
+    """
     __tablename__ = "order_entries"
     __table_args__ = (
         UniqueConstraint("order_id", "station_id"),
         Index("ix_order_entries_station_processed", "station_id", "processed_at"),
+        Index("ix_order_entries_station_open", "station_id", "is_open", "processed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     station: Mapped[Station] = relationship(lazy="joined")
 
 

@@ -162,6 +162,7 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
             item_id, entry_id = _next_id(OrderItem), _next_id(OrderEntry)
             cell_id, event_id = _next_id(OrderCell), _next_id(OrderEvent)
             orders, items, entries, cells, events = [], [], [], [], []
+            stations_of: dict[str, list[int]] = {}
             for n in range(size):
                 number = first_number + n
                 created = start + step * (done + n)
@@ -182,13 +183,16 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                     for sid in station_ids or [pass_id]:
                         if sid not in order_entries:
                             order_entries[sid] = entry_id
+                            # Every cell of a seeded order has the order's status.
                             entries.append(dict(id=entry_id, order_id=order_id,
-                                                station_id=sid, processed_at=created))
+                                                station_id=sid, processed_at=created,
+                                                is_open=status in order_status.OPEN))
                             entry_id += 1
                         cells.append(dict(id=cell_id, order_id=order_id, item_id=item_id,
                                           entry_id=order_entries[sid], status=status))
                         cell_id += 1
                     item_id += 1
+                stations_of[order_id] = list(order_entries)
                 orders.append(dict(
                     id=order_id, number=number, version=2, source="ticket",
                     ticket_name=f"Table {number % 40 + 1}", device_name=DEVICE_NAME,
@@ -202,8 +206,13 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                                    action="created", user_name=user.user_name,
                                    detail="bulk demo order"))
                 event_id += 1
-            for status in S.ALL:
-                counts.move(session, None, status, sum(o["status"] == status for o in orders))
+            delta: dict[str, int] = {}
+            for order in orders:
+                for name in counts.membership(status=order["status"], is_void=False,
+                                              source="ticket",
+                                              station_ids=stations_of[order["id"]]):
+                    delta[name] = delta.get(name, 0) + 1
+            counts.add_orders(session, delta)
             for model, rows in ((Order, orders), (OrderItem, items), (OrderEntry, entries),
                                 (OrderCell, cells), (OrderEvent, events)):
                 _insert_rows(session, model, rows)

@@ -220,7 +220,8 @@ def test_no_stack_trace_or_sql_in_an_html_error(client, waiter, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("SELECT password_hash FROM users -- postgres://admin:hunter2@db")
 
-    monkeypatch.setattr(orders, "list_orders", explode)
+    monkeypatch.setattr(orders, "list_orders", explode)  # the dashboard's list
+    monkeypatch.setattr(orders, "list_order_keys", explode)  # the API's
     client.post("/sign-in", data={"user_name": manager.user_name, "password": PASSWORD})
     r = client.get("/orders")
     assert r.status_code == 500

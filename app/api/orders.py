@@ -5,7 +5,14 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
-from app.api.serializers import history_json, order_json, query_result, versioned
+from app.api.order_documents import order_documents
+from app.api.serializers import (
+    history_json,
+    order_json,
+    query_result,
+    query_result_response,
+    versioned,
+)
 from app.query import parse_query
 from app.services import dispatch, order_status, orders, processing
 
@@ -21,9 +28,12 @@ def list_orders():
     if query.count:
         total = orders.count_orders(user=g.user, query=query)
         return jsonify({"count": total, "totalCount": total})
-    found, total = orders.list_orders(user=g.user, query=query)
-    history = "history" in query.include
-    return jsonify(query_result([order_json(o, include_history=history) for o in found], total))
+    if "history" in query.include:
+        found, total = orders.list_orders(user=g.user, query=query)
+        return jsonify(query_result([order_json(o, include_history=True) for o in found],
+                                    total))
+    keys, total = orders.list_order_keys(user=g.user, query=query)
+    return query_result_response(order_documents(keys), total)
 
 
 @bp.get("/orders/<order_id>")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -23,7 +23,7 @@ from app.services.kiosk_links import EXPO, KioskActor
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
 
-OPEN = (S.NEW, S.PROCESSING, S.READY)  # still to do at a station: not Completed, not Cancelled
+OPEN = order_status.OPEN  # still to do at a station: not Completed, not Cancelled
 DEFAULT_WARN_MINUTES = 5
 DEFAULT_LATE_MINUTES = 10
 MAX_CARDS = 60  # more would not fit any screen; the rest are counted, not drawn
@@ -109,45 +109,63 @@ def _minutes(settings: dict, key: str, default: int) -> int:
 
 
 def _on_screen(station_id: int):
-    """Dispatched entries of live orders at the station with something still to do."""
-    return and_(OrderEntry.station_id == station_id, OrderEntry.processed_at.is_not(None),
-                Order.deleted_at.is_(None),
-                exists().where(OrderCell.entry_id == OrderEntry.id, OrderCell.status.in_(OPEN)))
+    """Dispatched entries of live orders at the station with something still to do.
+
+    `is_open` (kept with the cells) rather than a look at the cells: the index on (station,
+    is_open, processed_at) then yields the few open entries, where the cells would have to be
+    read for every entry the station ever had."""
+    return and_(OrderEntry.station_id == station_id, OrderEntry.is_open == true(),
+                OrderEntry.processed_at.is_not(None), Order.deleted_at.is_(None))
 
 
-def get_station_board(*, viewer, station_name: str) -> Board:
-    """The station's cards, oldest dispatch first, and its all-day counts.
+def get_station_board(*, viewer, station_name: str, seen_stamp=None) -> Board | None:
+    """The station's cards, oldest dispatch first, and its all-day counts; None when the
+    screen's `seen_stamp` is still the current change stamp (nothing to redraw).
 
     The change stamp is read before the cards, so a change landing in between makes the next
     poll redraw rather than be missed. Raises Forbidden, NotFound.
     """
     require_screen(viewer, station_name)
     stamp = history.change_stamp()
+    if seen_stamp is not None and str(seen_stamp) == str(stamp):
+        return None
     station = get_station(station_name)
     total = db.session.scalar(select(func.count()).select_from(OrderEntry)
                               .join(Order, Order.id == OrderEntry.order_id)
                               .where(_on_screen(station.id)))
     rows = db.session.execute(
-        select(Order, OrderEntry).join(OrderEntry, OrderEntry.order_id == Order.id)
+        select(Order, OrderEntry.id, OrderEntry.processed_at)
+        .join(OrderEntry, OrderEntry.order_id == Order.id)
         .where(_on_screen(station.id))
-        .order_by(OrderEntry.processed_at, Order.number).limit(MAX_CARDS)
-        .options(selectinload(Order.items), selectinload(Order.cells))).all()
+        .order_by(OrderEntry.processed_at, Order.number).limit(MAX_CARDS)).all()
+    lines = _lines([entry_id for _, entry_id, _ in rows])
     cards = []
-    for order, entry in rows:
-        items = {i.id: i for i in order.items}
-        cells = sorted((c for c in order.cells if c.entry_id == entry.id),
-                       key=lambda c: items[c.item_id].item_no)
-        status = S.aggregate(c.status for c in cells)
+    for order, entry_id, since in rows:
+        status = S.aggregate(line.status for line in lines[entry_id])
         cards.append(Card(order=order, status=status, next_status=next_stage(status),
-                          since=entry.processed_at,
-                          lines=[Line(items[c.item_id], c.status, next_stage(c.status))
-                                 for c in cells]))
+                          since=since, lines=lines[entry_id]))
     return Board(target=station.name, stamp=stamp, now=utcnow(), cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
                  warn_minutes=_minutes(station.settings, "warnAfterMinutes",
                                        DEFAULT_WARN_MINUTES),
                  late_minutes=_minutes(station.settings, "lateAfterMinutes",
                                        DEFAULT_LATE_MINUTES))
+
+
+def _lines(entry_ids: list[int]) -> dict[int, list[Line]]:
+    """The items of these station entries with their cells' statuses, in item order: one
+    statement for the whole board, and only this station's cells."""
+    lines = {entry_id: [] for entry_id in entry_ids}
+    if not entry_ids:
+        return lines
+    rows = db.session.execute(
+        select(OrderCell.entry_id, OrderCell.status, OrderItem)
+        .join(OrderItem, OrderItem.id == OrderCell.item_id)
+        .where(OrderCell.entry_id.in_(entry_ids))
+        .order_by(OrderCell.entry_id, OrderItem.item_no)).all()
+    for entry_id, status, item in rows:
+        lines[entry_id].append(Line(item, status, next_stage(status)))
+    return lines
 
 
 def _all_day(station_id: int) -> list[tuple[str, str, Decimal]]:
@@ -159,8 +177,7 @@ def _all_day(station_id: int) -> list[tuple[str, str, Decimal]]:
         .join(OrderCell, OrderCell.item_id == OrderItem.id)
         .join(OrderEntry, OrderEntry.id == OrderCell.entry_id)
         .join(Order, Order.id == OrderItem.order_id)
-        .where(OrderEntry.station_id == station_id, OrderEntry.processed_at.is_not(None),
-               Order.deleted_at.is_(None), OrderCell.status.in_(OPEN))
+        .where(_on_screen(station_id), OrderCell.status.in_(OPEN))
         .group_by(OrderItem.product_code)).all()
     counts = [(code, name, Decimal(total)) for code, name, total in rows if total and total > 0]
     return sorted(counts, key=lambda row: (-row[2], row[1]))
@@ -262,8 +279,7 @@ def _last_bumped(session, station: Station, skip: list[str]) -> str | None:
                    and_(OrderEvent.level == "cell",
                         OrderEvent.target.startswith(cell_prefix, autoescape=True))),
                Order.deleted_at.is_(None), entry.c.processed_at.is_not(None),
-               Order.id.not_in(skip) if skip else true(),
-               ~exists().where(OrderCell.entry_id == entry.c.id, OrderCell.status.in_(OPEN)),
+               Order.id.not_in(skip) if skip else true(), entry.c.is_open == false(),
                exists().where(OrderCell.entry_id == entry.c.id,
                               OrderCell.status == S.COMPLETED))
         .order_by(OrderEvent.id.desc()).limit(1))

@@ -14,9 +14,8 @@ from app.errors import FieldError, Invalid
 from app.models import Counter, Station, Ticket, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.services import counts, history
+from app.services.counts import ORDER_NUMBER
 from app.services.processing import process_locked_order
-
-ORDER_NUMBER = "order_number"
 
 
 @dataclass
@@ -85,7 +84,8 @@ def create_order(session, spec: OrderSpec) -> Order:
     session.add(order)
     entries: dict[int, OrderEntry] = {}
     station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
-    stations = {s.id: s for s in session.scalars(select(Station).where(Station.id.in_(station_ids)))}
+    stations = {s.id: s for s in
+                session.scalars(select(Station).where(Station.id.in_(station_ids)))}
     for sid in station_ids:
         entries[sid] = OrderEntry(station=stations[sid])
         order.entries.append(entries[sid])
@@ -100,7 +100,8 @@ def create_order(session, spec: OrderSpec) -> Order:
         for sid in dict.fromkeys(item_spec.station_ids):
             order.cells.append(OrderCell(item=item, entry=entries[sid], status=S.NEW))
     session.flush()
-    counts.move(session, None, S.NEW)
+    counts.add_orders(session, counts.membership(status=S.NEW, is_void=spec.is_void,
+                                                 source=spec.source, station_ids=station_ids))
     detail = "void order" if spec.is_void else None
     if spec.ticket is not None:
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"

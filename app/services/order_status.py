@@ -11,6 +11,8 @@ from app.services import counts, history
 from app.services.common import Outcome, check_version
 from app.services.orders import get_order, lock_visible_order
 
+OPEN = (S.NEW, S.PROCESSING, S.READY)  # still to do at a station: not Completed, not Cancelled
+
 
 def _target_status(name) -> str:
     status = S.canonical(name)
@@ -37,6 +39,7 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     before = S.aggregate(c.status for c in cells)
     for cell in changing:
         cell.status = target
+    _mark_open_entries(order, {c.entry_id for c in changing})
     now = utcnow()
     order_before, order.status = order.status, S.aggregate(c.status for c in order.cells)
     counts.move(object_session(order), order_before, order.status)
@@ -49,6 +52,16 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     order.version += 1
     order.last_saved_at = now
     return True
+
+
+def _mark_open_entries(order: Order, entry_ids: set[int]) -> None:
+    """Keep each changed entry's `is_open` (what the station screens read) equal to what its
+    cells say, in the same transaction; the order is locked, so no other writer races it."""
+    for entry in order.entries:
+        if entry.id in entry_ids:
+            is_open = any(c.status in OPEN for c in order.cells if c.entry_id == entry.id)
+            if entry.is_open != is_open:
+                entry.is_open = is_open
 
 
 def _change(user: User, order_id: str, status, version, level: str, pick) -> Order:

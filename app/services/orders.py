@@ -1,7 +1,8 @@
 """Reading orders: visibility, the NData list, single orders, history; and deletion."""
 from dataclasses import replace
+from functools import lru_cache
 
-from sqlalchemy import and_, case, exists, func, not_, or_, select
+from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -55,9 +56,18 @@ DEFAULT_SORT = (SortKey("number", descending=True),)
 
 def visible_orders(user: User):
     """Orders this user may see: every live order with an order right, else their own."""
+    return _visible(_owner(user))
+
+
+def _owner(user: User) -> int | None:
+    """Whose orders the user sees: None for everyone's."""
+    return None if R.sees_all_orders(user.rights) else user.id
+
+
+def _visible(owner: int | None):
     query = select(Order).where(Order.deleted_at.is_(None))
-    if not R.sees_all_orders(user.rights):
-        query = query.where(Order.user_id == user.id)
+    if owner is not None:
+        query = query.where(Order.user_id == owner)
     return query
 
 
@@ -91,12 +101,66 @@ def _search_clause(text: str):
 
 
 def _filtered(user: User, query: Query, search: str | None = None):
-    statement = visible_orders(user)
-    for condition in query.conditions:
-        statement = statement.where(_clause(condition))
+    statement = _where(_owner(user), query.conditions)
     if search and search.strip():
         statement = statement.where(_search_clause(search))
     return statement
+
+
+def _where(owner: int | None, conditions: tuple[Condition, ...]):
+    statement = _visible(owner)
+    for condition in conditions:
+        statement = statement.where(_clause(condition))
+    return statement
+
+
+# A client polling a list sends the same query again and again, and building its statement (and
+# SQLAlchemy's cache key of it) costs more than the database takes to answer it. Statements are
+# immutable, so the API's are kept, by everything they are built from; not those with long
+# in/nin lists, so what is kept stays small (a few megabytes at most).
+STATEMENTS_KEPT = 256
+LONGEST_KEPT_LIST = 20
+
+
+def _keepable(conditions: tuple[Condition, ...]) -> bool:
+    return all(not isinstance(c.value, tuple) or len(c.value) <= LONGEST_KEPT_LIST
+               for c in conditions)
+
+
+def _count_statement(owner: int | None, conditions: tuple[Condition, ...]):
+    build = _kept_count_statement if _keepable(conditions) else _build_count_statement
+    return build(owner, conditions)
+
+
+def _build_count_statement(owner: int | None, conditions: tuple[Condition, ...]):
+    return _where(owner, conditions).with_only_columns(func.count()).order_by(None)
+
+
+_kept_count_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_build_count_statement)
+
+
+def _keys_statement(dialect: str, owner: int | None, conditions: tuple[Condition, ...],
+                    sort: tuple[SortKey, ...], window: tuple[bool, int, int],
+                    with_total: bool = False):
+    build = _kept_keys_statement if _keepable(conditions) else _build_keys_statement
+    return build(dialect, owner, conditions, sort, window, with_total)
+
+
+def _build_keys_statement(dialect: str, owner: int | None, conditions: tuple[Condition, ...],
+                          sort: tuple[SortKey, ...], window: tuple[bool, int, int],
+                          with_total: bool = False):
+    reverse, offset, limit = window
+    columns = [Order.id, Order.version,
+               # The time as the database writes it: compared, never read, so never parsed.
+               cast(Order.last_saved_at, String).label("saved"),
+               _station_stamp(dialect).label("stations")]
+    if with_total:
+        columns.append(_total(owner, conditions).label("total"))
+    return (_where(owner, conditions).with_only_columns(*columns)
+            .order_by(*_order_by(sort, reverse=reverse)).offset(offset).limit(limit))
+
+
+_kept_keys_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_build_keys_statement)
 
 
 def with_details(statement, include_history: bool = False):
@@ -112,20 +176,52 @@ def _counted(user: User, query: Query, search: str | None) -> bool:
     return R.sees_all_orders(user.rights) and not query.conditions and not (search or "").strip()
 
 
+def _counted_rows(conditions: tuple[Condition, ...]) -> tuple[str, object] | None:
+    """Which counter rows (app.services.counts) count every live order matching `conditions`:
+    ("names", counter names to sum) or ("station", a station name); None unless the conditions
+    are at most one equality on a counted member (status, isVoid, source, endpointName)."""
+    if not conditions:
+        return "names", [counts.status_key(s) for s in S.ALL]
+    if len(conditions) > 1 or conditions[0].value is None:
+        return None
+    member, op, value = conditions[0].member, conditions[0].op, conditions[0].value
+    values = sorted(set(value)) if op == "in" else [value]
+    if member == "status" and op in ("eq", "in"):
+        return "names", [counts.status_key(v) for v in values]
+    if member == "source" and op in ("eq", "in"):
+        return "names", [counts.source_key(v) for v in values]
+    if member == "isVoid" and op in ("eq", "neq"):
+        return "names", [counts.void_key(value == (op == "eq"))]
+    if member == "endpointName" and op == "eq":
+        # One entry per order and station, so the station's row counts each order once.
+        return "station", value
+    return None
+
+
 def count_orders(*, user: User, query: Query, search: str | None = None) -> int:
-    """How many visible orders match; from the maintained counters when nothing is filtered,
-    or only the status is."""
-    status_only = [c for c in query.conditions if c.member == "status"]
-    rest = replace(query, conditions=tuple(c for c in query.conditions
-                                           if c.member != "status"))
-    if _counted(user, rest, search) and len(status_only) <= 1 and all(
-            c.op in ("eq", "in") and c.value is not None for c in status_only):
-        live = counts.live_counts()
-        wanted = status_only[0].value if status_only else S.ALL
-        wanted = (wanted,) if isinstance(wanted, str) else wanted
-        return sum(live[s] for s in set(wanted))
-    statement = _filtered(user, query, search).with_only_columns(func.count()).order_by(None)
+    """How many visible orders match; from the maintained counters when every live order is
+    visible and the query is at most one equality on a counted member (_counted_rows)."""
+    searching = bool(search and search.strip())
+    owner = _owner(user)
+    rows = None if owner is not None or searching else _counted_rows(query.conditions)
+    if rows is not None:
+        kind, value = rows
+        return counts.counted(value) if kind == "names" else counts.station_count(value)
+    if searching:
+        statement = _filtered(user, query, search).with_only_columns(func.count()).order_by(None)
+    else:
+        statement = _count_statement(owner, query.conditions)
     return db.session.scalar(statement)
+
+
+def _total(owner: int | None, conditions: tuple[Condition, ...]):
+    """count_orders as a scalar subquery, to come with a page in the same statement."""
+    rows = None if owner is not None else _counted_rows(conditions)
+    if rows is None:
+        return _build_count_statement(owner, conditions).scalar_subquery()
+    kind, value = rows
+    statement = counts.names_total(value) if kind == "names" else counts.station_total(value)
+    return statement.scalar_subquery()
 
 
 def count_by_status(*, user: User, query: Query, search: str | None = None) -> dict[str, int]:
@@ -142,23 +238,98 @@ def count_by_status(*, user: User, query: Query, search: str | None = None) -> d
     return {status: found.get(status, 0) for status in S.ALL}
 
 
+def _order_by(sort: tuple[SortKey, ...], *, reverse: bool = False) -> list:
+    """The sort (the default when empty), then the id, so paging is stable; `reverse` walks it
+    backwards."""
+    order_by = []
+    for key in sort or DEFAULT_SORT:
+        column = SORT_COLUMNS.get(key.member, COLUMNS[key.member])
+        descending = key.descending != reverse
+        clause = column.desc() if descending else column.asc()
+        # Null sorts lowest on both databases (PostgreSQL's default is highest). Only on
+        # nullable columns, so `number desc` can still walk its index.
+        if getattr(getattr(column, "expression", column), "nullable", False):
+            clause = clause.nulls_last() if descending else clause.nulls_first()
+        order_by.append(clause)
+    order_by.append(Order.id.desc() if reverse else Order.id.asc())
+    return order_by
+
+
+def _window(query: Query, total: int) -> tuple[bool, int, int] | None:
+    """(reversed, offset, limit) of the page `query` asks for among `total` matching rows; None
+    when it is empty.
+
+    An offset is walked row by row, so a page in the second half is read from the other end:
+    the sort reversed, skipping what lies after the page (the caller turns it round again).
+    Both ends see the same rows because `total` counts exactly what the query filters.
+    """
+    remaining = total - query.skip
+    if query.take == 0 or remaining <= 0:
+        return None
+    if query.skip and 2 * query.skip > total - query.take:
+        take = min(query.take, remaining)
+        return True, remaining - take, take
+    return False, query.skip, query.take
+
+
 def list_orders(*, user: User, query: Query, search: str | None = None
                 ) -> tuple[list[Order], int]:
     """The page of visible orders the query asks for, and how many match in all."""
     total = count_orders(user=user, query=query, search=search)
-    order_by = []
-    for key in query.sort or DEFAULT_SORT:
-        column = SORT_COLUMNS.get(key.member, COLUMNS[key.member])
-        clause = column.desc() if key.descending else column.asc()
-        # Null sorts lowest on both databases (PostgreSQL's default is highest). Only on
-        # nullable columns, so `number desc` can still walk its index.
-        if getattr(getattr(column, "expression", column), "nullable", False):
-            clause = clause.nulls_last() if key.descending else clause.nulls_first()
-        order_by.append(clause)
-    statement = (_filtered(user, query, search).order_by(*order_by, Order.id.asc())
-                 .offset(query.skip).limit(query.take))
-    statement = with_details(statement, "history" in query.include)
-    return list(db.session.scalars(statement)), total
+    window = _window(query, total)
+    if window is None:
+        return [], total
+    reverse, offset, limit = window
+    statement = (with_details(_filtered(user, query, search), "history" in query.include)
+                 .order_by(*_order_by(query.sort, reverse=reverse)).offset(offset).limit(limit))
+    found = list(db.session.scalars(statement))
+    return (found[::-1] if reverse else found), total
+
+
+def list_order_keys(*, user: User, query: Query) -> tuple[list, int]:
+    """The page list_orders would answer as rows of keys, and the total. No order is loaded.
+
+    A row starts with the order's id, then what tells apart the states of its answer: its
+    version and last save (every change bumps the one and sets the other; the time also tells
+    apart orders rewritten in place, as seeders and tests do) and the stations' stamp
+    (_station_stamp)."""
+    owner, dialect = _owner(user), db.engine.dialect.name
+    connection = db.session.connection()
+    if query.skip == 0 and query.take:
+        # A first page is read from the start whatever the total, so the total comes with it:
+        # one statement, one snapshot. No row means nothing matches.
+        rows = connection.execute(_keys_statement(
+            dialect, owner, query.conditions, query.sort, (False, 0, query.take),
+            with_total=True)).all()
+        return rows, (rows[0][4] if rows else 0)
+    total = count_orders(user=user, query=query)
+    window = _window(query, total)
+    if window is None:
+        return [], total
+    rows = connection.execute(_keys_statement(dialect, owner, query.conditions, query.sort,
+                                              window)).all()
+    return (rows[::-1] if window[0] else rows), total
+
+
+def _station_stamp(dialect: str):
+    """Every station's id and version, as one text (computed once per statement).
+
+    An order's answer shows its stations' names and isActive, which change without bumping the
+    order; every such change bumps the station's version, and a station that orders are routed
+    to is never deleted, so an unchanged stamp means every order's stations are as they were.
+    The pairs may come in any order: equal texts still mean equal pairs."""
+    pair = cast(Station.id, String) + ":" + cast(Station.version, String)
+    joined = (func.string_agg(pair, ",") if dialect == "postgresql"
+              else func.group_concat(pair, ","))
+    return select(joined).scalar_subquery()
+
+
+def load_orders(order_ids: list[str]) -> dict[str, Order]:
+    """These orders with their items, entries and cells, read afresh (whatever the session holds
+    from earlier), by id."""
+    statement = (with_details(select(Order).where(Order.id.in_(order_ids)))
+                 .execution_options(populate_existing=True))
+    return {order.id: order for order in db.session.scalars(statement)}
 
 
 def get_order(*, user: User, order_id: str, include_history: bool = False) -> Order:
@@ -193,8 +364,11 @@ def delete_order(*, user: User, order_id: str, version: int | None = None) -> No
     with write_transaction() as session:
         order = lock_visible_order(session, user=user, order_id=order_id)
         check_version(order.version, version)
+        counts.lock_membership(session)
         now = utcnow()
         order.deleted_at, order.last_saved_at = now, now
-        counts.move(session, order.status, None)
+        counts.add_orders(session, {name: -1 for name in counts.membership(
+            status=order.status, is_void=order.is_void, source=order.source,
+            station_ids=[entry.station_id for entry in order.entries])})
         order.version += 1
         history.record(order, "deleted", user_name=user.user_name, at=now)

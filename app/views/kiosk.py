@@ -140,12 +140,13 @@ def station(station_name):
 
 @with_viewer
 def _station_screen(viewer, station_name):
-    # The live poll: one counter row read, and no body, while nothing changed.
-    if is_fragment_request() and kiosk.is_unchanged(viewer=viewer, target=station_name,
-                                                    stamp=request.args.get("stamp")):
+    # The live poll: no body while nothing changed. (Its usual case, a kiosk link's screen,
+    # is answered before Flask by app.kiosk_poll; this is the same rule for every viewer.)
+    seen = request.args.get("stamp") if is_fragment_request() else None
+    board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_stamp=seen)
+    if board is None:
         return _unchanged()
-    return _screen("kiosk/station.html", "kiosk/_board.html", viewer,
-                   kiosk.get_station_board(viewer=viewer, station_name=station_name))
+    return _screen("kiosk/station.html", "kiosk/_board.html", viewer, board)
 
 
 @bp.post("/kiosk/<station_name>/orders/<order_id>/items/<int:item_id>/advance")

@@ -1,0 +1,309 @@
+"""The kiosk's idle poll, answered before Flask (bench/README.md, proposal 7).
+
+A wall screen signed in by a kiosk link asks `GET /kiosk/<station>?stamp=N` under htmx every
+second, and nearly always hears 204: nothing changed. Through Flask that costs a request
+context, the session, Flask-Login, two ORM statements and every before/after hook: about a
+millisecond for an empty answer, on every screen, all day. Here it costs the session cookie
+checked with Flask's own serializer and one statement.
+
+The rule: answer 204 only where the view would, and let the view decide everything else. So
+anything this module is not sure of goes on to Flask untouched: another method, path or query;
+a request that is not a plain htmx fragment request; a person's session or a remember cookie;
+a cookie that does not verify, has expired or is due to be re-set; a revoked or unknown link;
+a station that is not the link's own; a stamp that is not current; a database error. The view
+then redraws, or refuses, exactly as before.
+
+What the view would also do, done here the same way: the link and the change counter are read
+on every poll (revoking a link stops its screen at its next poll), the answer carries the same
+headers (security headers, Vary, no-store, X-Request-Id) and the request is logged as one line.
+What it skips: re-setting the session cookie on every poll. A cookie older than REFRESH_AFTER
+goes through Flask once, which re-sets it, so a screen that never sees a change stays signed in.
+"""
+import logging
+import os
+import re
+import secrets
+import time
+
+from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import BadSignature
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_cookie
+from werkzeug.routing import RequestRedirect
+
+from app.dispatch.worker import dispatcher_for
+from app.extensions import db
+from app.logs import _GIVEN_ID, request_log
+from app.security import CONTENT_SECURITY_POLICY, HSTS_MAX_AGE, PERMISSIONS_POLICY
+from app.services.history import CHANGES
+from app.services.kiosk_links import EXPO
+
+# A first sieve before the router is asked: one path segment under /kiosk/. A NUL never goes
+# further (PostgreSQL cannot compare one; the app answers 404 for it).
+PATH = re.compile(r"/kiosk/[^/\x00]+\Z")
+# Exactly what the screen's poll sends; anything more (a link's key=...) is the view's.
+QUERY = re.compile(r"stamp=([0-9]{1,18})\Z")
+SCREENS = {"kiosk.station", "kiosk.expo"}  # the endpoints whose poll this answers
+REFRESH_AFTER = 3600  # seconds; see the module docstring
+MEMO_SIZE = 1024  # remembered cookies and paths per worker; a wall has a few screens
+MAX_IDLE = 8  # connections kept for the poll per process: one per thread that serves at once
+
+# The change counter, and the link if it is live, in one statement.
+POLL = ("SELECT COALESCE((SELECT value FROM counters WHERE name = '" + CHANGES + "'), 0), "
+        "kiosk_links.station_id, stations.name FROM kiosk_links "
+        "LEFT JOIN stations ON stations.id = kiosk_links.station_id "
+        "WHERE kiosk_links.id = ? AND kiosk_links.revoked_at IS NULL")
+
+log = logging.getLogger(__name__)
+
+
+def register_kiosk_poll(app: Flask) -> None:
+    """Put the poll in front of the Flask app. Call before anything wraps app.wsgi_app (a
+    ProxyFix), so it sees the client's scheme and address as the view would."""
+    app.wsgi_app = KioskPoll(app, app.wsgi_app)
+
+
+def _security_headers() -> list[tuple[str, str]]:
+    """The headers Flask-Talisman gives every answer (app.security), for a bodiless 204."""
+    return [
+        ("Permissions-Policy", ", ".join(f"{k}={v}" for k, v in PERMISSIONS_POLICY.items())),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Content-Security-Policy",
+         "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items())),
+        ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ]
+
+
+_forks = [0]  # forks of this process so far, counted in the child
+os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
+
+
+class KioskPoll:
+    def __init__(self, app: Flask, wsgi_app):
+        self.app, self.wsgi_app = app, wsgi_app
+        self.headers = [("Vary", "HX-Request, Cookie"), ("Cache-Control", "no-store"),
+                        *_security_headers()]
+        self.hsts = ("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
+        # Cookie header -> (kiosk link id, time until which it may be used here), for cookies
+        # verified once: the same bytes verify the same way until they expire.
+        self.verified: dict[str, tuple[int, float]] = {}
+        self.targets: dict[str, str | None] = {}  # PATH_INFO -> the screen it routes to
+        self.idle: list = []  # (fork count when made, connection) not in use right now
+        self.engine = None
+        self.statement = None
+        self.db_error = Exception
+        self.sender_started = -1  # _forks when this process's dispatch sender was started
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        if not self._unchanged(environ):
+            return self.wsgi_app(environ, start_response)
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not _GIVEN_ID.fullmatch(request_id):
+            request_id = secrets.token_hex(8)
+        headers = [*self.headers, ("X-Request-Id", request_id)]
+        if _is_https(environ):
+            headers.append(self.hsts)
+        start_response("204 NO CONTENT", headers)
+        if self.sender_started != _forks[0]:
+            self._start_sender()
+        # The line every request leaves; not even made when no handler would write it.
+        if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
+            _log(environ, started, request_id)
+        return []
+
+    def _start_sender(self) -> None:
+        # What any request through Flask does first (app.dispatch.worker): a process that only
+        # ever answers polls (a worker replaced at night) still sends retries and left jobs.
+        if self.app.config["DISPATCH_IN_BACKGROUND"]:
+            dispatcher_for(self.app).start()
+        self.sender_started = _forks[0]
+
+    # --- the checks, cheapest first ---------------------------------------------------------
+
+    def _unchanged(self, environ) -> bool:
+        """True only when the kiosk view would answer this request 204."""
+        if (environ.get("REQUEST_METHOD") != "GET"
+                or environ.get("HTTP_HX_REQUEST") != "true"
+                or environ.get("HTTP_HX_BOOSTED") == "true"
+                or environ.get("HTTP_HX_HISTORY_RESTORE_REQUEST") == "true"
+                or environ.get("CONTENT_LENGTH") not in (None, "", "0")
+                or "HTTP_TRANSFER_ENCODING" in environ):
+            return False
+        path = environ.get("PATH_INFO", "")
+        query = QUERY.match(environ.get("QUERY_STRING", ""))
+        if query is None or not PATH.match(path):
+            return False
+        config = self.app.config
+        if config.get("SERVER_NAME") or (config.get("HTTPS") and not _is_https(environ)):
+            return False  # host matching, or the redirect to HTTPS: Flask's to decide
+        target = self._target(path)
+        if target is None:
+            return False
+        link_id = self._kiosk_link(environ.get("HTTP_COOKIE", ""))
+        if link_id is None:
+            return False
+        row = self._read(link_id)
+        if row is None:
+            return False  # revoked or gone: the view refuses
+        stamp, station_id, station_name = row
+        # The view's scope check (app.services.kiosk.require_screen): the link's own screen.
+        if target != (EXPO if station_id is None else station_name):
+            return False
+        return query.group(1) == str(stamp)
+
+    def _target(self, path: str) -> str | None:
+        """The screen a path routes to (a station name, or EXPO), asked of Flask's own router
+        once per path; None for anything else."""
+        if path not in self.targets:
+            if len(self.targets) >= MEMO_SIZE:
+                self.targets.clear()
+            self.targets[path] = self._route(path)
+        return self.targets[path]
+
+    def _route(self, path: str) -> str | None:
+        try:
+            # WSGI hands the path over as latin-1; the router reads it as UTF-8 (strictly
+            # here: a path that does not decode is left to Flask).
+            decoded = path.encode("latin-1").decode("utf-8")
+            endpoint, args = self.app.url_map.bind("poll").match(decoded, method="GET")
+        except (UnicodeError, HTTPException, RequestRedirect):
+            return None
+        if endpoint not in SCREENS:
+            return None
+        return EXPO if endpoint == "kiosk.expo" else args["station_name"]
+
+    def _kiosk_link(self, cookie_header: str) -> int | None:
+        """The kiosk link a screen's session cookie names, if the view would take it as that
+        screen: verified, not expired, permanent (as _open_link makes it), no person in it."""
+        if not cookie_header:
+            return None
+        interface = self.app.session_interface
+        if type(interface) is not SecureCookieSessionInterface:
+            return None  # a session kept elsewhere: only Flask can read it
+        memo = self.verified.get(cookie_header)
+        if memo is None:
+            memo = self._verify(interface, cookie_header)
+            if memo is None:
+                return None
+            if len(self.verified) >= MEMO_SIZE:
+                self.verified.clear()
+            self.verified[cookie_header] = memo
+        link_id, usable_until = memo
+        return link_id if time.time() < usable_until else None
+
+    def _verify(self, interface, cookie_header: str) -> tuple[int, float] | None:
+        cookies = parse_cookie(cookie_header)
+        # Flask-Login would load a person from a remember cookie: the view decides then.
+        if self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
+            return None
+        value = cookies.get(interface.get_cookie_name(self.app))
+        serializer = interface.get_signing_serializer(self.app)
+        if not value or serializer is None:
+            return None
+        try:
+            data, signed = serializer.loads(
+                value, max_age=int(self.app.permanent_session_lifetime.total_seconds()),
+                return_timestamp=True)
+        except BadSignature:
+            return None
+        if not isinstance(data, dict) or "_user_id" in data or data.get("_permanent") is not True:
+            return None
+        link_id = data.get("kiosk_link_id")
+        if type(link_id) is not int:
+            return None
+        max_age = self.app.permanent_session_lifetime.total_seconds()
+        if self.app.config["SESSION_REFRESH_EACH_REQUEST"]:
+            max_age = min(max_age, REFRESH_AFTER)
+        return link_id, signed.timestamp() + max_age
+
+    def _read(self, link_id: int):
+        """(change stamp, link's station id, station name) for a live link, else None."""
+        try:
+            connection = self._take()
+            try:
+                cursor = connection.cursor()
+                try:
+                    cursor.execute(self.statement, (link_id,))
+                    row = cursor.fetchone()
+                finally:
+                    cursor.close()  # ends SQLite's read transaction; PostgreSQL autocommits
+            except self.db_error:
+                _close(connection, self.db_error)  # perhaps broken: never reused
+                raise
+        except (SQLAlchemyError, self.db_error):
+            log.warning("kiosk poll: database unavailable; left to the view", exc_info=True)
+            return None
+        if len(self.idle) < MAX_IDLE:
+            self.idle.append((_forks[0], connection))
+        else:
+            _close(connection, self.db_error)
+        return row
+
+    def _take(self):
+        """An idle connection of this process (list.pop and append need no lock), or a new one."""
+        while self.idle:
+            try:
+                forks, connection = self.idle.pop()
+            except IndexError:
+                break  # another thread took the last one
+            if forks == _forks[0]:
+                return connection
+            # Made before a fork: the parent's. Left alone, as closing it here would end the
+            # parent's session on the same socket.
+        return self._connect()
+
+    def _connect(self):
+        """A connection made by the engine (so its connect hooks ran: SQLite's pragmas), then
+        taken out of its pool for good: a pooled one would cost a pre-ping and a rollback per
+        poll on PostgreSQL, three round trips for one. Autocommit, so it never holds a
+        transaction (or a lock, or SQLite's WAL) between polls."""
+        if self.engine is None:
+            with self.app.app_context():
+                engine = db.engine
+            style = engine.dialect.paramstyle
+            self.statement = POLL if style == "qmark" else POLL.replace("?", "%s")
+            self.db_error = engine.dialect.loaded_dbapi.Error
+            self.engine = engine
+        pooled = self.engine.raw_connection()
+        pooled.detach()
+        connection = pooled.dbapi_connection
+        if getattr(connection, "autocommit", None) is False:  # psycopg; sqlite3 is set up so
+            connection.rollback()  # the pool's pre-ping began a transaction
+            connection.autocommit = True
+        return connection
+
+    def close(self) -> None:
+        """Close the idle connections (a test's app going away; a new one opens when needed)."""
+        while self.idle:
+            forks, connection = self.idle.pop()
+            if forks == _forks[0]:
+                _close(connection, self.db_error)
+
+
+def _close(connection, db_error) -> None:
+    try:
+        connection.close()
+    except db_error:
+        pass  # already broken; it is gone either way
+
+
+def _is_https(environ) -> bool:
+    # As Flask-Talisman decides it (HSTS, and its redirect to HTTPS).
+    return (environ.get("wsgi.url_scheme") == "https"
+            or environ.get("HTTP_X_FORWARDED_PROTO") == "https")
+
+
+def _log(environ, started: float, request_id: str) -> None:
+    """The line app.logs writes for every request, for this one too."""
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    request_log.info(
+        "%s %s %s", "GET", path, 204,
+        extra={"event": "request", "method": "GET", "path": path, "status": 204,
+               "durationMs": round((time.perf_counter() - started) * 1000, 1),
+               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
+               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": None,
+               "bytes": 0})
