@@ -98,7 +98,12 @@ def test_a_bump_bar_works_the_screen_with_keys(page, live_server, client, waiter
     expect(cards.nth(0)).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Enter")  # bump
     expect(card(page, "Table 1")).to_have_count(0)
-    page.keyboard.press("r")  # recall
+    # The key once the screen is between two polls: a press that met a poll in flight was
+    # seen lost twice on a loaded machine (never alone); this test is about the keys.
+    page.wait_for_function("!document.querySelector('.htmx-request')")
+    with page.expect_response(lambda r: r.url.endswith("/recall")) as answer:
+        page.keyboard.press("r")  # recall
+    assert answer.value.status == 200
     expect(card(page, "Table 1")).to_be_visible()
     for key in ("Enter", "Space", "Recall"):
         expect(page.locator("footer.keys")).to_contain_text(key)
