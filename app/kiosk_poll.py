@@ -1,4 +1,4 @@
-"""The kiosk's idle poll, answered before Flask (bench/README.md, proposal 7).
+"""The kiosk's idle poll, answered before Flask (bench/README.md, "What was changed", 7).
 
 A wall screen signed in by a kiosk link asks `GET /kiosk/<station>?stamp=N` under htmx every
 second, and nearly always hears 204: nothing changed. Through Flask that costs a request
