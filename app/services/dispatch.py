@@ -248,6 +248,25 @@ def resolve_stale(*, now: datetime) -> int:
     return len(stale)
 
 
+def reprint_refusal(order: Order, entry, original: DispatchJob | None
+                    ) -> tuple[str, str] | None:
+    """Why the entry's slip cannot be reprinted now, as (member, message); None if it can.
+    `original` is the entry's dispatch job, if it has one. The order page asks this too, to
+    offer the button only where pressing it would work."""
+    station = entry.station
+    if station.type not in SENDING_TYPES:
+        return "endpointName", (f"{station.name} is a display: its screens show the order, "
+                                "there is nothing to reprint.")
+    if not station.is_active:
+        return "endpointName", f"{station.name} is switched off; switch it on to reprint."
+    if order.status == S.CANCELLED:
+        return "status", "The order is cancelled."
+    if entry.processed_at is None and (original is None or original.state != UNKNOWN):
+        return "endpointName", (f"The {_slip(station)} has not gone out yet: processing sends "
+                                "it. Reprint is for one that did.")
+    return None
+
+
 def reprint(*, user: User, order_id: str, station_name: str) -> Order:
     """Queue a reprint of an order's slip at one station (right orderProcess).
 
@@ -263,20 +282,13 @@ def reprint(*, user: User, order_id: str, station_name: str) -> Order:
         entry = next((e for e in order.entries if e.station.name == station_name), None)
         if entry is None:
             raise NotFound(f"The order is not routed to a station named {station_name!r}.")
-        station = entry.station
-        if station.type not in SENDING_TYPES:
-            raise Conflict(f"{station.name} is a display: its screens show the order, there is "
-                           "nothing to reprint.", member_name="endpointName")
-        if not station.is_active:
-            raise Conflict(f"{station.name} is switched off; switch it on to reprint.",
-                           member_name="endpointName")
-        if order.status == S.CANCELLED:
-            raise Conflict("The order is cancelled.")
         jobs = list(session.scalars(select(DispatchJob).where(DispatchJob.entry_id == entry.id)))
-        original = next((j for j in jobs if j.kind == DISPATCH), None)
-        if entry.processed_at is None and (original is None or original.state != UNKNOWN):
-            raise Conflict(f"The {_slip(station)} has not gone out yet: processing sends it. "
-                           "Reprint is for one that did.", member_name="endpointName")
+        refused = reprint_refusal(order, entry, next((j for j in jobs if j.kind == DISPATCH),
+                                                     None))
+        if refused:
+            member, message = refused
+            raise Conflict(message, member_name=member)
+        station = entry.station
         if any(j.kind == REPRINT and j.state in (QUEUED, SENDING) for j in jobs):
             return order  # one reprint is on its way already; a second press adds nothing
         now = utcnow()

@@ -134,7 +134,8 @@ def _order_page(order_id: str, *, message: str | None = None, status: int = 200)
     order = orders.get_order(user=current_user, order_id=order_id, include_history=True)
     return render("orders/page.html", "orders/_detail.html", status=status, order=order,
                   message=message, stamp=history.change_stamp(), form=EmptyForm(),
-                  statuses=S.ALL, jobs=dispatch.jobs_by_entry(order), **_abilities())
+                  statuses=S.ALL, jobs=dispatch.jobs_by_entry(order),
+                  reprint_refusal=dispatch.reprint_refusal, **_abilities())
 
 
 @bp.get("/orders/<order_id>")
