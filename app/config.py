@@ -65,6 +65,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
         "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
         "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
+        # On PostgreSQL, each server process listens for changes (app.change_feed), so a
+        # kiosk's idle poll reads nothing from the database; off, every poll reads it.
+        "CHANGE_FEED": _flag("CHANGE_FEED", env != "testing"),
         # Serialised orders each process keeps (app.api.order_documents), in bytes.
         "ORDER_DOCUMENT_BYTES": int(os.environ.get("ORDER_DOCUMENT_BYTES", 16 * 1024 * 1024)),
     }

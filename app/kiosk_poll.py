@@ -4,7 +4,7 @@ A wall screen signed in by a kiosk link asks `GET /kiosk/<station>?stamp=N` unde
 second, and nearly always hears 204: nothing changed. Through Flask that costs a request
 context, the session, Flask-Login, two ORM statements and every before/after hook: about a
 millisecond for an empty answer, on every screen, all day. Here it costs the session cookie
-checked with Flask's own serializer and one statement.
+checked with Flask's own serializer and at most one statement (below).
 
 The rule: answer 204 only where the view would, and let the view decide everything else. So
 anything this module is not sure of goes on to Flask untouched: another method, path or query;
@@ -13,16 +13,30 @@ a cookie that does not verify, has expired or is due to be re-set; a revoked or 
 a station that is not the link's own; a stamp that is not current; a database error. The view
 then redraws, or refuses, exactly as before.
 
-What the view would also do, done here the same way: the link and the change counter are read
-on every poll (revoking a link stops its screen at its next poll), the answer carries the same
-headers (security headers, Vary, no-store, X-Request-Id) and the request is logged as one line.
+What the view would also do, done here the same way: the link and the change counter are
+current on every poll (revoking a link stops its screen at its next poll), the answer carries
+the same headers (security headers, Vary, no-store, X-Request-Id) and the request is logged as
+one line.
+
 What it skips: re-setting the session cookie on every poll. A cookie older than REFRESH_AFTER
 goes through Flask once, which re-sets it, so a screen that never sees a change stays signed in.
+
+Where the two facts come from. On SQLite, and on PostgreSQL while this process's change feed
+is not healthy (app.change_feed: not yet connected, connection lost, not heard from lately),
+one statement reads both per poll. On PostgreSQL with a healthy feed, none: the change counter
+is the one the feed last heard, and the link is the feed's cached copy, looked up (the link
+alone) when not cached. PostgreSQL notifies the feed after each commit, so an answer from memory
+may lag a commit by the notification's delivery, a few milliseconds: the same answer the poll
+would have had arriving that much earlier, and the screen's next poll sees the change. Revoking
+a link, or renaming or deleting a station, drops every cached link as soon as the notification
+is heard, so the next poll looks the link up again and goes to the view, which refuses (or,
+for a renamed station, draws the screen under its new name).
 """
 import logging
 import os
 import re
 import secrets
+import threading
 import time
 
 from flask import Flask
@@ -33,10 +47,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_cookie
 from werkzeug.routing import RequestRedirect
 
+from app.change_feed import ChangeFeed, conninfo
 from app.dispatch.worker import dispatcher_for
 from app.extensions import db
 from app.logs import _GIVEN_ID, request_log
-from app.security import CONTENT_SECURITY_POLICY, HSTS_MAX_AGE, PERMISSIONS_POLICY
+from app.security import HSTS, SECURITY_HEADERS, is_https
 from app.services.history import CHANGES
 from app.services.kiosk_links import EXPO
 
@@ -50,11 +65,16 @@ REFRESH_AFTER = 3600  # seconds; see the module docstring
 MEMO_SIZE = 1024  # remembered cookies and paths per worker; a wall has a few screens
 MAX_IDLE = 8  # connections kept for the poll per process: one per thread that serves at once
 
+# The link if it is live: its station's id (None for the expo) and name.
+LIVE_LINK = ("kiosk_links.station_id, stations.name FROM kiosk_links "
+             "LEFT JOIN stations ON stations.id = kiosk_links.station_id "
+             "WHERE kiosk_links.id = ? AND kiosk_links.revoked_at IS NULL")
 # The change counter, and the link if it is live, in one statement.
 POLL = ("SELECT COALESCE((SELECT value FROM counters WHERE name = '" + CHANGES + "'), 0), "
-        "kiosk_links.station_id, stations.name FROM kiosk_links "
-        "LEFT JOIN stations ON stations.id = kiosk_links.station_id "
-        "WHERE kiosk_links.id = ? AND kiosk_links.revoked_at IS NULL")
+        + LIVE_LINK)
+# The link alone, when the change feed knows the counter.
+LINK = "SELECT " + LIVE_LINK
+NOT_CACHED = object()
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +85,6 @@ def register_kiosk_poll(app: Flask) -> None:
     app.wsgi_app = KioskPoll(app, app.wsgi_app)
 
 
-def _security_headers() -> list[tuple[str, str]]:
-    """The headers Flask-Talisman gives every answer (app.security), for a bodiless 204."""
-    return [
-        ("Permissions-Policy", ", ".join(f"{k}={v}" for k, v in PERMISSIONS_POLICY.items())),
-        ("X-Frame-Options", "DENY"),
-        ("X-Content-Type-Options", "nosniff"),
-        ("Content-Security-Policy",
-         "; ".join(f"{k} {v}" for k, v in CONTENT_SECURITY_POLICY.items())),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ]
-
-
 _forks = [0]  # forks of this process so far, counted in the child
 os.register_at_fork(after_in_child=lambda: _forks.__setitem__(0, _forks[0] + 1))
 
@@ -85,8 +93,7 @@ class KioskPoll:
     def __init__(self, app: Flask, wsgi_app):
         self.app, self.wsgi_app = app, wsgi_app
         self.headers = [("Vary", "HX-Request, Cookie"), ("Cache-Control", "no-store"),
-                        *_security_headers()]
-        self.hsts = ("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")
+                        *SECURITY_HEADERS]
         # Cookie header -> (kiosk link id, time until which it may be used here), for cookies
         # verified once: the same bytes verify the same way until they expire.
         self.verified: dict[str, tuple[int, float]] = {}
@@ -94,8 +101,12 @@ class KioskPoll:
         self.idle: list = []  # (fork count when made, connection) not in use right now
         self.engine = None
         self.statement = None
+        self.link_statement = None
         self.db_error = Exception
         self.sender_started = -1  # _forks when this process's dispatch sender was started
+        self.feed: ChangeFeed | None = None
+        self.feed_started = -1  # _forks when this process's change feed was started
+        self.feed_lock = threading.Lock()
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -105,8 +116,8 @@ class KioskPoll:
         if not _GIVEN_ID.fullmatch(request_id):
             request_id = secrets.token_hex(8)
         headers = [*self.headers, ("X-Request-Id", request_id)]
-        if _is_https(environ):
-            headers.append(self.hsts)
+        if is_https(environ):
+            headers.append(HSTS)
         start_response("204 NO CONTENT", headers)
         if self.sender_started != _forks[0]:
             self._start_sender()
@@ -138,7 +149,7 @@ class KioskPoll:
         if query is None or not PATH.match(path):
             return False
         config = self.app.config
-        if config.get("SERVER_NAME") or (config.get("HTTPS") and not _is_https(environ)):
+        if config.get("SERVER_NAME") or (config.get("HTTPS") and not is_https(environ)):
             return False  # host matching, or the redirect to HTTPS: Flask's to decide
         target = self._target(path)
         if target is None:
@@ -146,9 +157,10 @@ class KioskPoll:
         link_id = self._kiosk_link(environ.get("HTTP_COOKIE", ""))
         if link_id is None:
             return False
-        row = self._read(link_id)
+        feed = self._feed()
+        row = self._read(link_id) if feed is None else self._remembered(feed, link_id)
         if row is None:
-            return False  # revoked or gone: the view refuses
+            return False  # revoked or gone (the view refuses), or the database failed
         stamp, station_id, station_name = row
         # The view's scope check (app.services.kiosk.require_screen): the link's own screen.
         if target != (EXPO if station_id is None else station_name):
@@ -220,14 +232,59 @@ class KioskPoll:
             max_age = min(max_age, REFRESH_AFTER)
         return link_id, signed.timestamp() + max_age
 
+    # --- the change stamp and the link: from the change feed, or one statement -------------
+
+    def _feed(self) -> ChangeFeed | None:
+        """This process's change feed if it can be believed now, else None."""
+        if self.feed_started != _forks[0]:
+            self._start_feed()
+        feed = self.feed
+        return feed if feed is not None and feed.healthy else None
+
+    def _start_feed(self) -> None:
+        # Lazily, in the process that serves (a gunicorn worker forks after the app is made);
+        # again after a fork, as the thread stays behind in the parent.
+        with self.feed_lock:
+            if self.feed_started == _forks[0]:
+                return
+            if self.app.config["CHANGE_FEED"]:
+                engine = self._engine()
+                if engine.dialect.name == "postgresql":
+                    if self.feed is None:
+                        self.feed = ChangeFeed(conninfo(engine.url))
+                    self.feed.start()
+            self.feed_started = _forks[0]
+
+    def _remembered(self, feed: ChangeFeed, link_id: int):
+        """The poll's row from the feed: its stamp, and the link from its cache or looked up."""
+        link = feed.links.get(link_id, NOT_CACHED)
+        if link is NOT_CACHED:
+            generation = feed.generation  # before the lookup: a change during it is heard
+            found, link = self._fetch(link_id, link_only=True)
+            if not found:
+                return None  # the database failed: the view decides
+            feed.remember(link_id, link, generation)
+        return None if link is None else (feed.stamp, *link)
+
     def _read(self, link_id: int):
         """(change stamp, link's station id, station name) for a live link, else None."""
+        return self._fetch(link_id)[1]
+
+    def _fetch(self, link_id: int, link_only: bool = False) -> tuple[bool, tuple | None]:
+        """(True, the row or None) from LINK or POLL; (False, None) if the database failed."""
+        return self.read(lambda: self.link_statement if link_only else self.statement,
+                         (link_id,))
+
+    def read(self, statement, params) -> tuple[bool, tuple | None]:
+        """(True, the first row or None) of `statement()` (the text for this database, known
+        once a connection is made), on this process's own connections; (False, None) if the
+        database failed. app.api.kept_lists reads through here too."""
         try:
             connection = self._take()
             try:
                 cursor = connection.cursor()
                 try:
-                    cursor.execute(self.statement, (link_id,))
+                    cursor.execute(statement(), params)
                     row = cursor.fetchone()
                 finally:
                     cursor.close()  # ends SQLite's read transaction; PostgreSQL autocommits
@@ -235,13 +292,23 @@ class KioskPoll:
                 _close(connection, self.db_error)  # perhaps broken: never reused
                 raise
         except (SQLAlchemyError, self.db_error):
-            log.warning("kiosk poll: database unavailable; left to the view", exc_info=True)
-            return None
+            log.warning("poll before Flask: database unavailable; left to the view",
+                        exc_info=True)
+            return False, None
         if len(self.idle) < MAX_IDLE:
             self.idle.append((_forks[0], connection))
         else:
             _close(connection, self.db_error)
-        return row
+        return True, row
+
+    def engine_now(self):
+        """The app's engine (made on first use, in the process that serves)."""
+        return self._engine()
+
+    def ensure_sender(self) -> None:
+        """Start this process's dispatch sender if it has not been (see __call__)."""
+        if self.sender_started != _forks[0]:
+            self._start_sender()
 
     def _take(self):
         """An idle connection of this process (list.pop and append need no lock), or a new one."""
@@ -261,14 +328,7 @@ class KioskPoll:
         taken out of its pool for good: a pooled one would cost a pre-ping and a rollback per
         poll on PostgreSQL, three round trips for one. Autocommit, so it never holds a
         transaction (or a lock, or SQLite's WAL) between polls."""
-        if self.engine is None:
-            with self.app.app_context():
-                engine = db.engine
-            style = engine.dialect.paramstyle
-            self.statement = POLL if style == "qmark" else POLL.replace("?", "%s")
-            self.db_error = engine.dialect.loaded_dbapi.Error
-            self.engine = engine
-        pooled = self.engine.raw_connection()
+        pooled = self._engine().raw_connection()
         pooled.detach()
         connection = pooled.dbapi_connection
         if getattr(connection, "autocommit", None) is False:  # psycopg; sqlite3 is set up so
@@ -276,8 +336,24 @@ class KioskPoll:
             connection.autocommit = True
         return connection
 
+    def _engine(self):
+        if self.engine is None:
+            with self.app.app_context():
+                engine = db.engine
+            qmark = engine.dialect.paramstyle == "qmark"
+            self.statement = POLL if qmark else POLL.replace("?", "%s")
+            self.link_statement = LINK if qmark else LINK.replace("?", "%s")
+            self.db_error = engine.dialect.loaded_dbapi.Error
+            self.engine = engine
+        return self.engine
+
     def close(self) -> None:
-        """Close the idle connections (a test's app going away; a new one opens when needed)."""
+        """Stop the change feed and close the idle connections (a test's app going away; both
+        start again when needed)."""
+        with self.feed_lock:
+            if self.feed is not None:
+                self.feed.stop()
+            self.feed, self.feed_started = None, -1
         while self.idle:
             forks, connection = self.idle.pop()
             if forks == _forks[0]:
@@ -289,12 +365,6 @@ def _close(connection, db_error) -> None:
         connection.close()
     except db_error:
         pass  # already broken; it is gone either way
-
-
-def _is_https(environ) -> bool:
-    # As Flask-Talisman decides it (HSTS, and its redirect to HTTPS).
-    return (environ.get("wsgi.url_scheme") == "https"
-            or environ.get("HTTP_X_FORWARDED_PROTO") == "https")
 
 
 def _log(environ, started: float, request_id: str) -> None:

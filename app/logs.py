@@ -96,18 +96,27 @@ def _start():
 
 
 def _log(response):
+    """Write the request's line, and give the answer its X-Request-Id. Registered first, so it
+    runs after every other after-request hook and sees the answer as it leaves."""
+    request_id = g.get("request_id")
+    if request_id:
+        response.headers["X-Request-Id"] = request_id
+    if not request_log.isEnabledFor(logging.INFO):
+        return response
     started = g.get("request_started")
     # The API's bearer user, or the dashboard's signed-in one if it was loaded.
     user = g.get("user") or g.get("_login_user")
+    environ = request.environ
     # The path without its query string: kiosk links carry their secret there.
+    path = request.path
     request_log.info(
-        "%s %s %s", request.method, request.path, response.status_code,
+        "%s %s %s", request.method, path, response.status_code,
         extra={
-            "event": "request", "method": request.method, "path": request.path,
+            "event": "request", "method": request.method, "path": path,
             "status": response.status_code,
             "durationMs": round((time.perf_counter() - started) * 1000, 1) if started else None,
-            "requestId": g.get("request_id"), "remoteAddr": request.remote_addr,
-            "userAgent": request.user_agent.string or None,
+            "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
+            "userAgent": environ.get("HTTP_USER_AGENT") or None,
             "user": getattr(user, "user_name", None),
             "bytes": response.calculate_content_length(),
         })

@@ -83,6 +83,8 @@ def wipe(app) -> None:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("UPDATE counters SET value = 0"))
+    # As after restoring a database: what a process kept of the old one goes (app.api.list_cache).
+    app.extensions.pop("order_lists", None)
 
 
 @pytest.fixture

@@ -220,8 +220,8 @@ def test_behind_https_only_an_https_poll_is_answered_here(app, shift, admin):
     try:
         client = other.test_client()
         with other.app_context():
-            link, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen",
-                                                         name="Secure wall")
+            _, secret = kiosk_links.create_kiosk_link(user=admin, station_name="Kitchen",
+                                                      name="Secure wall")
             stamp = current_stamp()
         assert client.get(f"https://localhost/kiosk/Kitchen?key={secret}").status_code == 303
         cookie = client.get_cookie("session").value

@@ -8,10 +8,12 @@ invariance for every include is pinned in tests/api/test_orders_query.py; here a
 exact numbers of the benchmark's own queries.)
 """
 
+from contextlib import nullcontext
+
 import pytest
 
 from app.extensions import db
-from app.kiosk_poll import POLL
+from app.kiosk_poll import LINK, POLL
 from app.services import history, kiosk_links
 from tests.conftest import bearer, counted_statements, make_ticket
 from tests.views.helpers import HTMX, sign_in
@@ -20,19 +22,23 @@ from tests.views.helpers import HTMX, sign_in
 # sees as a statement; PostgreSQL's driver begins implicitly.
 PINNED = {
     # route: statements, not counting those BEGINs
-    # the token with its user; the page's keys (id, version, last save, the stations' stamp)
-    # with the total (from the counters) in one statement; then the orders not cached in that
-    # state, with their cells, items and entries (app/api/order_documents.py; with every
-    # order cached, those four go: 2)
-    "api-list": 6,
+    # the token with its user; the change and stations' stamps (app/api/list_cache.py); the
+    # page's keys (id, version, last save, the stations' stamp) with the total (from the
+    # counters) in one statement; then the orders not cached in that state, with their cells,
+    # items and entries (app/api/order_documents.py; with every order cached, those four go)
+    "api-list": 7,
+    # asked again with nothing changed: the answer was kept whole, and is answered before Flask
+    # (app/api/kept_lists.py) after one statement: the token checked, with both stamps
+    "api-list-kept": 1,
     # the same with the total first, to know which end the page is nearer
-    "api-deep": 7,
+    "api-deep": 8,
     # as api-list, the total a count query rather than the counters
-    "api-keyset": 6,
-    # the token with its user, and the count (a counter row, or one count query)
-    "api-count-counters": 2,
-    "api-count-filtered": 2,
-    "api-count-station": 2,
+    "api-keyset": 7,
+    # the token with its user, the stamps, and the count (a counter row, or one count query);
+    # asked again with nothing changed, as api-list-kept
+    "api-count-counters": 3,
+    "api-count-filtered": 3,
+    "api-count-station": 3,
     # user, change stamp, the counters twice (total and per status), the page, its entries,
     # cells and items, the stations of the filter form
     "dashboard-list": 9,
@@ -40,6 +46,8 @@ PINNED = {
     "order-page": 8,
     # one statement before Flask (app.kiosk_poll): the change stamp and the live kiosk link
     "kiosk-idle": 1,
+    # on PostgreSQL, none: both come from the process's change feed (app.change_feed)
+    "kiosk-idle-feed": 0,
     # the kiosk link, the change stamp, the station, the count, the cards, their items with
     # this station's cells, the all-day counts
     "kiosk-refresh": 7,
@@ -101,6 +109,27 @@ def test_api_reads(client, add_orders, manager, route, query):
     assert_pinned(route, small, large)
 
 
+def test_api_list_asked_again(app, client, add_orders, manager, monkeypatch):
+    headers = bearer(manager)
+    path = f"/api/orders?$take=50&{FILTER_SORT}"
+    # Statements run before Flask on connections of their own, which the engine's events do
+    # not see: they are counted where they are run.
+    poll = app.wsgi_app
+    read = poll.read
+    before_flask = []
+    monkeypatch.setattr(poll, "read", lambda statement, params: (
+        before_flask.append(statement()) or read(statement, params)))
+
+    def again(made):
+        first = client.get(path, headers=headers).get_data()
+        before_flask.clear()
+        statements = statements_for(client, "GET", path, 200, headers=headers)
+        assert client.get(path, headers=headers).get_data() == first
+        return statements + before_flask[:1]
+    small, large = _twice(add_orders, again)
+    assert_pinned("api-list-kept", small, large)
+
+
 def test_dashboard_list_page(client, add_orders, manager):
     sign_in(client, manager)
     small, large = _twice(add_orders, lambda made: statements_for(client, "GET", "/orders", 200))
@@ -122,23 +151,31 @@ def kitchen_screen(client, admin, catalog):
     return client
 
 
-def test_kiosk_idle_poll(app, kitchen_screen, add_orders, monkeypatch):
-    # The poll's own statement runs on a connection of its own, which the engine's events do
-    # not see: it is counted where it is run.
+@pytest.mark.parametrize("feed_on", [False, True])
+def test_kiosk_idle_poll(app, kitchen_screen, add_orders, monkeypatch, feed_on):
+    from tests.test_change_feed import running_feed, wait_for
+
+    # The poll's own statements run on connections of its own, which the engine's events do
+    # not see: they are counted where they are run.
     poll = app.wsgi_app
     polled = []
-    read = poll._read
-    monkeypatch.setattr(poll, "_read", lambda link_id: polled.append(POLL) or read(link_id))
+    fetch = poll._fetch
+    monkeypatch.setattr(poll, "_fetch", lambda link_id, link_only=False: (
+        polled.append(LINK if link_only else POLL) or fetch(link_id, link_only)))
 
     def count(made):
-        polled.clear()
         db.session.commit()  # the current stamp, not an earlier snapshot's
-        statements = statements_for(kitchen_screen, "GET",
-                                    f"/kiosk/Kitchen?stamp={history.change_stamp()}", 204,
-                                    headers=HTMX)
-        return statements + polled
-    small, large = _twice(add_orders, count)
-    assert_pinned("kiosk-idle", small, large)
+        stamp = history.change_stamp()
+        url = f"/kiosk/Kitchen?stamp={stamp}"
+        if poll.feed is not None:
+            wait_for(lambda: poll.feed.healthy and poll.feed.stamp == stamp)
+            statements_for(kitchen_screen, "GET", url, 204, headers=HTMX)  # the link, cached
+        polled.clear()
+        return statements_for(kitchen_screen, "GET", url, 204, headers=HTMX) + polled
+    with running_feed(app) if feed_on else nullcontext():
+        small, large = _twice(add_orders, count)
+    on_postgresql = app.config["DB_KIND"] == "postgresql"
+    assert_pinned("kiosk-idle-feed" if feed_on and on_postgresql else "kiosk-idle", small, large)
 
 
 def test_kiosk_refresh(kitchen_screen, add_orders):

@@ -2,23 +2,11 @@
 from flask import g, jsonify
 
 from app.api import bp
-from app.api.access import PUBLIC, SIGNED_IN, guarded, new_request_id
+from app.api.access import PUBLIC, SIGNED_IN, guarded
 from app.api.bodies import Refresh, SignIn, parse_body
 from app.api.serializers import signed_in_user_json
 from app.json import format_datetime
 from app.services import users
-
-
-@bp.before_app_request
-def assign_request_id():
-    g.request_id = new_request_id()
-
-
-@bp.after_app_request
-def add_request_id(response):
-    if g.get("request_id"):
-        response.headers["X-Request-Id"] = g.request_id
-    return response
 
 
 def _token_pair(issued) -> dict:

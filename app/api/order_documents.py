@@ -7,7 +7,7 @@ serialised text of the orders it answered, keyed by what identifies the state a 
 - the order's version and last save: every change to the order, its items, entries and cells
   bumps its `_v` and sets `last_saved_at` in the same transaction (the time also tells apart an
   order rewritten in place with the same version, as the seeders and tests do);
-- the stations' stamp (app.services.orders._station_stamp): a station's name and isActive show
+- the stations' stamp (app.services.orders.station_stamp): a station's name and isActive show
   in every order routed to it and change without touching those orders.
 
 A list then reads the keys of its page (stamp included), and loads and serialises only the orders

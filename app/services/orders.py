@@ -10,7 +10,7 @@ from app import status as S
 from app.database import write_transaction
 from app.errors import Forbidden, NotFound
 from app.extensions import db
-from app.models import Station, User, utcnow
+from app.models import Counter, Station, User, utcnow
 from app.order_models import Order, OrderEntry, OrderItem
 from app.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
 from app.services import counts, history
@@ -153,7 +153,7 @@ def _build_keys_statement(dialect: str, owner: int | None, conditions: tuple[Con
     columns = [Order.id, Order.version,
                # The time as the database writes it: compared, never read, so never parsed.
                cast(Order.last_saved_at, String).label("saved"),
-               _station_stamp(dialect).label("stations")]
+               station_stamp(dialect).label("stations")]
     if with_total:
         columns.append(_total(owner, conditions).label("total"))
     return (_where(owner, conditions).with_only_columns(*columns)
@@ -292,7 +292,7 @@ def list_order_keys(*, user: User, query: Query) -> tuple[list, int]:
     A row starts with the order's id, then what tells apart the states of its answer: its
     version and last save (every change bumps the one and sets the other; the time also tells
     apart orders rewritten in place, as seeders and tests do) and the stations' stamp
-    (_station_stamp)."""
+    (station_stamp)."""
     owner, dialect = _owner(user), db.engine.dialect.name
     connection = db.session.connection()
     if query.skip == 0 and query.take:
@@ -311,7 +311,25 @@ def list_order_keys(*, user: User, query: Query) -> tuple[list, int]:
     return (rows[::-1] if window[0] else rows), total
 
 
-def _station_stamp(dialect: str):
+def owner_of(user: User) -> int | None:
+    """Whose orders the user sees in lists: None for everyone's, else the user's own id."""
+    return _owner(user)
+
+
+@lru_cache(maxsize=2)
+def _stamps_statement(dialect: str):
+    changes = select(Counter.value).where(Counter.name == history.CHANGES).scalar_subquery()
+    return select(func.coalesce(changes, 0), station_stamp(dialect))
+
+
+def list_stamps() -> tuple[int, str | None]:
+    """The change stamp and the stations' stamp, in one statement: together they tell whether
+    any list's answer may differ from an earlier one (app.api.list_cache)."""
+    row = db.session.execute(_stamps_statement(db.engine.dialect.name)).one()
+    return row[0], row[1]
+
+
+def station_stamp(dialect: str):
     """Every station's id and version, as one text (computed once per statement).
 
     An order's answer shows its stations' names and isActive, which change without bumping the

@@ -1,0 +1,131 @@
+"""A list of orders asked again with nothing changed, answered before Flask.
+
+`GET /api/orders` keeps its whole answers per process (app.api.list_cache), keyed by the query
+string, whose orders the caller sees, and the change and stations' stamps. Through Flask, a
+kept answer still costs a request context, the session, every before/after hook and the token
+loaded as ORM objects: most of the time of the answer. Here it costs one statement: the bearer
+token checked (known, not revoked, not expired, its user active) together with both stamps.
+
+The rule is the kiosk poll's (app.kiosk_poll): answer only what the view would answer the same
+way, and leave everything else to Flask untouched: another method or path, a body, anything but
+a bearer token (API keys, cookies), a token that does not check out, an answer not kept under
+this key, HTTPS redirects and host matching, a database error. The answer carries what the
+view's does (security headers, Vary, X-Request-Id, the same body) and leaves the same log line.
+"""
+import logging
+import secrets
+import time
+
+from flask import Flask
+from sqlalchemy import DateTime, bindparam, func, select
+
+from app import rights as R
+from app.logs import _GIVEN_ID, request_log
+from app.models import Counter, Token, User, utcnow
+from app.security import HSTS, SECURITY_HEADERS, is_https
+from app.services.history import CHANGES
+from app.services.orders import station_stamp
+from app.services.users import API_KEY_PREFIX, hash_secret
+
+PATH = "/api/orders"
+
+
+def register_kept_lists(app: Flask) -> None:
+    """Put the kept lists between the kiosk poll (whose connections they share) and Flask."""
+    poll = app.wsgi_app
+    poll.wsgi_app = KeptLists(app, poll, poll.wsgi_app)
+
+
+class KeptLists:
+    def __init__(self, app: Flask, poll, wsgi_app):
+        self.app, self.poll, self.wsgi_app = app, poll, wsgi_app
+        self.statement: str | None = None
+        self.names: tuple | None = None  # the parameters' order, for a positional driver
+        self.fixed: dict = {}
+        self.as_time = None  # a datetime as the driver is handed one
+
+    def __call__(self, environ, start_response):
+        started = time.perf_counter()
+        kept = self._kept(environ)
+        if kept is None:
+            return self.wsgi_app(environ, start_response)
+        body, user_name = kept
+        request_id = environ.get("HTTP_X_REQUEST_ID", "")
+        if not _GIVEN_ID.fullmatch(request_id):
+            request_id = secrets.token_hex(8)
+        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
+                   *SECURITY_HEADERS, ("X-Request-Id", request_id), ("Vary", "Cookie")]
+        if is_https(environ):
+            headers.append(HSTS)
+        start_response("200 OK", headers)
+        self.poll.ensure_sender()
+        if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
+            _log(environ, started, request_id, user_name, len(body))
+        return [body]
+
+    def _kept(self, environ) -> tuple[bytes, str] | None:
+        """The kept answer and the caller's user name, or None for Flask to answer."""
+        if (environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET"
+                or environ.get("CONTENT_LENGTH") not in (None, "", "0")
+                or "HTTP_TRANSFER_ENCODING" in environ):
+            return None
+        scheme, _, secret = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret or secret.startswith(API_KEY_PREFIX):
+            return None
+        config = self.app.config
+        if config.get("SERVER_NAME") or (config.get("HTTPS") and not is_https(environ)):
+            return None
+        cache = self.app.extensions.get("order_lists")
+        if cache is None:
+            return None  # nothing kept yet in this process
+        found, row = self.poll.read(self._statement, self._params(hash_secret(secret)))
+        if not found or row is None:
+            return None  # a database error, or a token the view refuses
+        user_id, rights, user_name, changes, stations = row
+        owner = None if R.sees_all_orders(r for r in rights.split(",") if r) else user_id
+        key = (environ.get("QUERY_STRING", "").encode("latin-1"), owner, changes, stations,
+               self.app.json.compact, self.app.debug)
+        body = cache.get(key, changes)
+        return None if body is None else (body, user_name)
+
+    def _statement(self) -> str:
+        if self.statement is None:
+            self._compile(self.poll.engine_now())
+        return self.statement
+
+    def _params(self, digest: str):
+        if self.statement is None:
+            self._compile(self.poll.engine_now())
+        values = {**self.fixed, "digest": digest, "now": self.as_time(utcnow())}
+        return tuple(values[n] for n in self.names) if self.names else values
+
+    def _compile(self, engine) -> None:
+        """The token check and both stamps as one statement, written by SQLAlchemy for this
+        database, so the stamps read exactly as app.services.orders.list_stamps reads them."""
+        dialect = engine.dialect
+        changes = select(Counter.value).where(Counter.name == CHANGES).scalar_subquery()
+        statement = (
+            select(User.id, User.rights_text, User.user_name, func.coalesce(changes, 0),
+                   station_stamp(dialect.name))
+            .join_from(Token, User, Token.user_id == User.id)
+            .where(Token.token_hash == bindparam("digest"), Token.revoked_at.is_(None),
+                   Token.expires_at > bindparam("now", type_=DateTime()),
+                   User.is_active_user.is_(True)))
+        compiled = statement.compile(dialect=dialect)
+        processor = DateTime().bind_processor(dialect)
+        self.as_time = processor or (lambda value: value)
+        self.fixed = dict(compiled.params)
+        self.names = tuple(compiled.positiontup) if compiled.positional else None
+        self.statement = str(compiled)
+
+
+def _log(environ, started: float, request_id: str, user_name: str, size: int) -> None:
+    """The line app.logs writes for every request, for this one too."""
+    request_log.info(
+        "%s %s %s", "GET", PATH, 200,
+        extra={"event": "request", "method": "GET", "path": PATH, "status": 200,
+               "durationMs": round((time.perf_counter() - started) * 1000, 1),
+               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
+               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": user_name,
+               "bytes": size})
