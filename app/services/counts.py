@@ -9,12 +9,14 @@ scan (a station's, a join as well). A counter row is named `orders.<Status>`,
 Every writer moves its rows with one upsert whose rows come in one fixed order (sorted by name),
 after the order-number row and before the change counter, so two writers can queue on these
 rows but never deadlock. Only creation and deletion move the isVoid, source and station rows,
-and both hold the order-number row first: a ticket update that makes two orders moves two sets
-of rows one after the other, which is only safe because no other mover of those rows runs
-beside it. Status changes move status rows alone, in one statement.
+and both hold the order-number row first: creation takes it in its very upsert, where it sorts
+before every counted row. A ticket update that makes two orders moves two sets of rows one
+after the other, which is only safe because no other mover of those rows runs beside it.
+Status changes move status rows alone, in one statement.
 """
-from sqlalchemy import Select, String, bindparam, cast, func, literal, select
-from sqlalchemy.dialects import postgresql, sqlite
+import functools
+
+from sqlalchemy import Select, String, TextClause, bindparam, cast, func, literal, select, text
 
 from app import status as S
 from app.extensions import db
@@ -22,6 +24,7 @@ from app.models import Counter, Station
 
 PREFIX = "orders."
 ORDER_NUMBER = "order_number"
+assert ORDER_NUMBER < PREFIX  # in name order, the order-number row comes before counted ones
 SOURCES = ("ticket", "basket")
 
 
@@ -41,16 +44,28 @@ def station_key(station_id: int) -> str:
     return f"{PREFIX}station.{station_id}"
 
 
-def _apply(session, delta: dict[str, int]) -> None:
-    """Add each delta to its row (made when missing) in one statement, rows in name order."""
-    rows = [{"name": name, "value": delta[name]} for name in sorted(delta) if delta[name]]
-    if not rows:
-        return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(Counter).values(rows)
+def _apply(session, delta: dict[str, int]) -> dict[str, int]:
+    """Add each delta to its row (made when missing) in one statement, rows in name order;
+    answers the new values of the rows."""
+    names = [name for name in sorted(delta) if delta[name]]
+    if not names:
+        return {}
+    params = {}
+    for i, name in enumerate(names):
+        params[f"name{i}"], params[f"value{i}"] = name, delta[name]
+    # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
-    session.execute(statement.on_conflict_do_update(
-        index_elements=["name"], set_={"value": Counter.value + statement.excluded.value}))
+    return dict(session.connection().execute(_upsert(len(names)), params).all())
+
+
+@functools.cache
+def _upsert(size: int) -> TextClause:
+    """The upsert of `size` rows, as text: both databases read it alike, and SQLAlchemy cannot
+    cache a compiled ON CONFLICT statement, so building one cost more than running it."""
+    values = ", ".join(f"(:name{i}, :value{i})" for i in range(size))
+    return text(f"INSERT INTO counters (name, value) VALUES {values} "
+                "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
+                "RETURNING name, value")
 
 
 def move(session, before: str | None, after: str | None, count: int = 1) -> None:
@@ -69,6 +84,17 @@ def membership(*, status: str, is_void: bool, source: str, station_ids) -> dict[
     for station_id in set(station_ids):
         delta[station_key(station_id)] = 1
     return delta
+
+
+def add_new_orders(session, delta: dict[str, int], count: int = 1) -> int:
+    """`count` new orders entered the counted rows (`delta` sums their `membership`): reserve
+    that many consecutive order numbers in the same statement and return the first.
+
+    The order-number row is updated in place, so on PostgreSQL concurrent creators queue on its
+    row lock and on SQLite on the write lock: no two orders ever get the same number.
+    """
+    values = _apply(session, {**delta, ORDER_NUMBER: count})
+    return values[ORDER_NUMBER] - count + 1
 
 
 def add_orders(session, delta: dict[str, int]) -> None:

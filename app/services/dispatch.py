@@ -13,7 +13,7 @@ transaction, so a slow printer holds no lock and no request:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -60,15 +60,17 @@ def queue_locked_order(order: Order, *, user_name: str | None, now: datetime) ->
     entries = [e for e in order.entries if _wants_job(e)]
     if not entries:
         return False
-    jobs = {j.entry_id: j for j in db.session.scalars(
+    # An order still being built (app.services.order_factory) has no rows yet, so no jobs: they
+    # are added by add_first_jobs once its rows are written.
+    new = inspect(order).transient
+    jobs = {} if new else {j.entry_id: j for j in db.session.scalars(
         select(DispatchJob).where(DispatchJob.order_id == order.id, DispatchJob.kind == DISPATCH))}
     changed = False
     for entry in entries:
         job = jobs.get(entry.id)
         if job is None:
-            db.session.add(DispatchJob(
-                order_id=order.id, entry_id=entry.id, station_id=entry.station_id, kind=DISPATCH,
-                state=QUEUED, attempts=0, due_at=now, requested_by=user_name, created_at=now))
+            if not new:
+                db.session.add(_first_job(entry, user_name=user_name, now=now))
             detail = f"{_slip(entry.station)} queued for {entry.station.name}"
         elif job.state == FAILED:
             job.state, job.attempts, job.due_at = QUEUED, 0, now
@@ -83,6 +85,20 @@ def queue_locked_order(order: Order, *, user_name: str | None, now: datetime) ->
         changed = True
         db.session.info[WAKE] = True
     return changed
+
+
+def _first_job(entry, *, user_name: str | None, now: datetime) -> DispatchJob:
+    return DispatchJob(order_id=entry.order_id, entry_id=entry.id, station_id=entry.station_id,
+                       kind=DISPATCH, state=QUEUED, attempts=0, due_at=now,
+                       requested_by=user_name, created_at=now)
+
+
+def add_first_jobs(order: Order, *, user_name: str | None) -> None:
+    """Add the jobs queue_locked_order queued for an order it processed while it was being
+    built, now that its rows are written (processing set its last save to that moment)."""
+    for entry in order.entries:
+        if _wants_job(entry):
+            db.session.add(_first_job(entry, user_name=user_name, now=order.last_saved_at))
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,55 @@
 
 Every change to an order writes a history line, so this is also where the change counter moves:
 screens poll that one row to learn whether anything changed (contract 5.2). It lives in the
-database, so a change made by any server process is seen by every other.
+database, so a change made by any server process is seen by every other. The counter holds the
+number of history lines ever written: a transaction adds its lines to it with one UPDATE, run
+last before its commit, so the hot row every writer shares is locked as briefly as possible and
+always after any other row (no deadlock with the counters of app.services.counts).
 """
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, event, inspect, select, update
 
 from app.extensions import db
 from app.models import Counter, utcnow
 from app.order_models import Order, OrderEvent
 
 CHANGES = "changes"
+_LINES = "history_lines"  # session.info: lines recorded in the open transaction
+_BUMP = (update(Counter.__table__).where(Counter.__table__.c.name == CHANGES)
+         .values(value=Counter.__table__.c.value + bindparam("lines")))
 
 
 def record(order: Order, action: str, *, user_name: str | None, level: str | None = None,
            target: str | None = None, from_status: str | None = None,
            to_status: str | None = None, detail: str | None = None, at=None) -> OrderEvent:
+    """Add a line to the order's history; the change counter counts it when the transaction
+    commits, and not at all if it rolls back."""
     event = OrderEvent(action=action, level=level, target=target, from_status=from_status,
                        to_status=to_status, user_name=user_name, detail=detail,
                        at=at or utcnow())
-    order.history.append(event)
-    db.session.execute(update(Counter).where(Counter.name == CHANGES)
-                       .values(value=Counter.value + 1))
+    state = inspect(order)
+    session = state.session or db.session()
+    if state.persistent and "history" in state.unloaded:
+        # Appending would load every earlier line of the order first; they are not needed.
+        event.order_id = order.id
+        session.add(event)
+    else:
+        order.history.append(event)
+    session.info[_LINES] = session.info.get(_LINES, 0) + 1
     return event
+
+
+@event.listens_for(db.session, "before_commit")
+def _count_lines(session) -> None:
+    lines = session.info.pop(_LINES, 0)
+    if lines:
+        session.flush()  # the rows first: the shared counter row is the last lock taken
+        session.connection().execute(_BUMP, {"lines": lines})
+
+
+@event.listens_for(db.session, "after_transaction_end")
+def _forget_lines(session, transaction) -> None:
+    if transaction.parent is None:  # rolled back or closed: its lines were never written
+        session.info.pop(_LINES, None)
 
 
 def change_stamp() -> int:

@@ -1,20 +1,22 @@
 """Creating orders: numbers, items, station entries, cells and the first history line.
 
-Used by ticket updates and (later) basket checkouts, always inside their write transaction.
+Used by ticket updates and basket checkouts, always inside their write transaction. The order is
+built and processed in memory, then written with one plain INSERT per table (app.services.
+order_rows): the ORM's flush of the same rows cost several times more than the statements.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from app import money
 from app import status as S
 from app.errors import FieldError, Invalid
-from app.models import Counter, Station, Ticket, User, utcnow
-from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.services import counts, history
-from app.services.counts import ORDER_NUMBER
+from app.models import Station, Ticket, User, new_guid, utcnow
+from app.order_models import Order, OrderEntry, OrderItem
+from app.services import counts, dispatch, history, order_rows
+from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
 from app.services.processing import process_locked_order
 
 
@@ -39,38 +41,43 @@ class OrderSpec:
     device_name: str | None = None
     ticket: Ticket | None = None
     is_void: bool = False
-    discount_total: Decimal = Decimal("0")
-    shipping_total: Decimal = Decimal("0")
+    discount_total: Decimal = Decimal(0)
+    shipping_total: Decimal = Decimal(0)
     shipping_method: str | None = None
     shipping_address: dict | None = None
     note: str | None = None
     created_at: object = field(default=None)
 
 
-def next_order_numbers(session, count: int = 1) -> int:
-    """Reserve `count` consecutive order numbers and return the first.
-
-    The counter row is updated in place, so on PostgreSQL concurrent creators queue on its row
-    lock and on SQLite on the write lock: no two orders ever get the same number.
-    """
-    last = session.execute(
-        update(Counter).where(Counter.name == ORDER_NUMBER)
-        .values(value=Counter.value + count).returning(Counter.value)
-    ).scalar_one()
-    return last - count + 1
+def _stations(session, station_ids, known: dict | None) -> dict[int, Station]:
+    """The stations by id: those the caller loaded in this transaction, the rest in one query."""
+    found = {sid: known[sid] for sid in station_ids if known and sid in known}
+    missing = [sid for sid in station_ids if sid not in found]
+    if missing:
+        found.update((s.id, s) for s in
+                     session.scalars(select(Station).where(Station.id.in_(missing))))
+    return found
 
 
-def create_order(session, spec: OrderSpec) -> Order:
-    """Add the order to the session; Invalid if its amounts do not fit the money columns."""
+def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | None = None
+                 ) -> Order:
+    """Write the order, processed when AUTO_PROCESS is on, and return it as a persistent object
+    of the session. `stations` may hold the stations of the items, loaded in this transaction.
+    Raises Invalid if the amounts do not fit the money columns."""
     now = spec.created_at or utcnow()
     totals = [money.quantize(i.quantity * i.unit_price, spec.currency) for i in spec.items]
-    sub_total = sum(totals, Decimal("0"))
+    sub_total = sum(totals, Decimal(0))
     if any(abs(t) >= money.LIMIT for t in totals + [sub_total + spec.shipping_total]):
         raise Invalid([FieldError("items", "The order's amounts are too large.")])
     discount = money.quantize(spec.discount_total, spec.currency)
     shipping = money.quantize(spec.shipping_total, spec.currency)
+    station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
+    stations = _stations(session, station_ids, stations)
+    number = counts.add_new_orders(session, counts.membership(
+        status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
+    order_id = new_guid()
     order = Order(
-        number=next_order_numbers(session), version=1, source=spec.source,
+        id=order_id, number=number, version=1, source=spec.source,
         ticket_id=spec.ticket.id if spec.ticket else None,
         ticket_name=spec.ticket.name if spec.ticket else None,
         device_name=spec.device_name, user_id=spec.user.id,
@@ -79,33 +86,25 @@ def create_order(session, spec: OrderSpec) -> Order:
         sub_total=sub_total, discount_total=discount, shipping_total=shipping,
         order_total=sub_total - discount + shipping, shipping_method=spec.shipping_method,
         shipping_address=spec.shipping_address, note=spec.note,
-        created_at=now, last_saved_at=now,
+        created_at=now, last_saved_at=now, completed_at=None, deleted_at=None, history=[],
+        entries=[OrderEntry(order_id=order_id, station_id=sid, station=stations[sid],
+                            processed_at=None, is_open=True) for sid in station_ids],
+        items=[OrderItem(order_id=order_id, item_no=item_no, product_code=i.product_code,
+                         name=i.name, quantity=i.quantity, unit_price=i.unit_price,
+                         total=totals[item_no - 1], note=i.note, course=i.course,
+                         project_guid=i.project_guid)
+               for item_no, i in enumerate(spec.items, start=1)],
     )
-    session.add(order)
-    entries: dict[int, OrderEntry] = {}
-    station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
-    stations = {s.id: s for s in
-                session.scalars(select(Station).where(Station.id.in_(station_ids)))}
-    for sid in station_ids:
-        entries[sid] = OrderEntry(station=stations[sid])
-        order.entries.append(entries[sid])
-    for number, item_spec in enumerate(spec.items, start=1):
-        item = OrderItem(
-            item_no=number, product_code=item_spec.product_code, name=item_spec.name,
-            quantity=item_spec.quantity, unit_price=item_spec.unit_price,
-            total=totals[number - 1],
-            note=item_spec.note, course=item_spec.course, project_guid=item_spec.project_guid,
-        )
-        order.items.append(item)
-        for sid in dict.fromkeys(item_spec.station_ids):
-            order.cells.append(OrderCell(item=item, entry=entries[sid], status=S.NEW))
-    session.flush()
-    counts.add_orders(session, counts.membership(status=S.NEW, is_void=spec.is_void,
-                                                 source=spec.source, station_ids=station_ids))
     detail = "void order" if spec.is_void else None
     if spec.ticket is not None:
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"
     history.record(order, "created", user_name=spec.user.user_name, detail=detail, at=now)
-    if current_app.config["AUTO_PROCESS"]:
+    # Processing a new order changes only what is still in memory: it is written whole below.
+    processed = current_app.config["AUTO_PROCESS"] and \
         process_locked_order(order, user_name=spec.user.user_name)
+    order_rows.write_new_order(session, order, cells=[
+        (item_no, sid) for item_no, i in enumerate(spec.items, start=1)
+        for sid in dict.fromkeys(i.station_ids)])
+    if processed:
+        dispatch.add_first_jobs(order, user_name=spec.user.user_name)
     return order

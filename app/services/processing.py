@@ -18,7 +18,8 @@ from app.services.common import Outcome
 
 
 def process_locked_order(order: Order, *, user_name: str | None) -> bool:
-    """Dispatch what can be dispatched; the caller holds the order's lock. True if it changed."""
+    """Dispatch what can be dispatched; the caller holds the order's lock, or is creating the
+    order and has not written it yet. True if it changed."""
     if order.status == S.CANCELLED:
         return False
     now = utcnow()

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import rights as R
 from app.database import write_transaction
@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import Device, Product, Ticket, TicketItem, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.query import Member, Query, QuerySpec, condition_clause
+from app.services import ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
 
@@ -27,6 +28,20 @@ TICKET_QUERY = QuerySpec(members=(
     Member("userUserName", "string"), Member("createdDateUtc", "datetime"),
     Member("lastSavedDateUtc", "datetime"),
 ))
+# FOR NO KEY UPDATE: other writers wait, but inserting an order that references the ticket (its
+# foreign key check) does not; a plain FOR UPDATE deadlocked with status changes.
+_LOCK_TICKET = (select(Ticket.id).where(Ticket.id == bindparam("ticket_id"))
+                .with_for_update(key_share=True))
+# Read once the lock is held: on PostgreSQL a statement that waited for a lock sees the locked
+# row as the other writer left it, but every other row (the items) as it was before the wait.
+# The items, device and user come in one statement: the update compares the items, and the
+# answer shows all three.
+_LOCKED_TICKET = (select(Ticket).where(Ticket.id == bindparam("ticket_id"))
+                  .options(joinedload(Ticket.items), joinedload(Ticket.device),
+                           joinedload(Ticket.user))
+                  .execution_options(populate_existing=True))
+_PRODUCTS = (select(Product).options(joinedload(Product.stations))
+             .where(Product.code.in_(bindparam("codes", expanding=True))))
 _COLUMNS = {"id": Ticket.id, "name": Ticket.name, "isClosed": Ticket.is_closed,
             "userUserName": User.user_name, "createdDateUtc": Ticket.created_at,
             "lastSavedDateUtc": Ticket.last_saved_at}
@@ -133,8 +148,9 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
         elif delta < 0:
             removed.append((key, delta))
     codes = {key[0] for key, _ in added + removed}
-    products = {p.code: p for p in session.scalars(
-        select(Product).options(selectinload(Product.stations)).where(Product.code.in_(codes)))}
+    products = {p.code: p for p in
+                session.scalars(_PRODUCTS, {"codes": sorted(codes)}).unique()}
+    loaded_stations = {s.id: s for p in products.values() for s in p.stations}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
     # Errors name the first line of the new items that holds the key, as `_validate` does.
@@ -179,14 +195,13 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
             made.append(create_order(session, OrderSpec(
                 source="ticket", user=user, items=specs, ticket=ticket, is_void=is_void,
                 device_name=device.name if device else None,
-                currency=current_app.config["DEFAULT_CURRENCY"])))
+                currency=current_app.config["DEFAULT_CURRENCY"]), stations=loaded_stations))
     return made
 
 
-def _store_lines(ticket: Ticket, lines: list[LineInput]) -> None:
-    ticket.items = [TicketItem(position=i, product_code=line.product_code,
-                               quantity=line.quantity, note=line.note or None, course=line.course)
-                    for i, line in enumerate(lines, start=1)]
+def _item_values(line: LineInput) -> dict:
+    return {"product_code": line.product_code, "quantity": line.quantity,
+            "note": line.note or None, "course": line.course}
 
 
 def _keys_in_order(*line_lists) -> list:
@@ -203,9 +218,10 @@ def create_ticket(*, user: User, device: Device | None, name: str,
         ticket = Ticket(name=name.strip(), user_id=user.id,
                         device_id=device.id if device else None, version=1,
                         created_at=now, last_saved_at=now)
+        ticket.items = [TicketItem(position=i, **_item_values(line))
+                        for i, line in enumerate(lines, start=1)]
         session.add(ticket)
-        _store_lines(ticket, lines)
-        session.flush()
+        session.flush()  # the orders' rows refer to it
         orders = _generate(session, ticket=ticket, user=user, device=device, before={},
                            after=_totals(lines), order=_keys_in_order(lines), lines=lines)
     return ticket, orders
@@ -213,12 +229,9 @@ def create_ticket(*, user: User, device: Device | None, name: str,
 
 def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
     """The ticket, locked for this transaction; refused if stale or closed."""
-    # FOR NO KEY UPDATE: other writers wait, but inserting an order that references the ticket
-    # (its foreign key check) does not; a plain FOR UPDATE deadlocked with status changes.
-    ticket = session.scalar(select(Ticket).where(Ticket.id == str(ticket_id))
-                            .with_for_update(key_share=True))
-    if ticket is None:
+    if session.scalar(_LOCK_TICKET, {"ticket_id": str(ticket_id)}) is None:
         raise NotFound("No such ticket.")
+    ticket = session.execute(_LOCKED_TICKET, {"ticket_id": str(ticket_id)}).unique().scalar_one()
     check_version(ticket.version, version)
     if ticket.is_closed:
         raise Conflict("The ticket is closed.", member_name="isClosed")
@@ -244,12 +257,11 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
             [line.key + (line.quantity,) for line in lines]
         if not renamed and not layout_changed:
             return ticket, []
-        ticket.name = name.strip()
-        _store_lines(ticket, lines)
-        ticket.version += 1
-        ticket.last_saved_at = utcnow()
-        orders = _generate(session, ticket=ticket, user=user, device=device, before=before,
-                           after=after, order=_keys_in_order(lines, old_lines), lines=lines)
+        ticket_rows.save_ticket(session, ticket, name=name.strip(),
+                                items=[_item_values(line) for line in lines])
+        orders = _generate(session, ticket=ticket, user=user, device=device,
+                           before=before, after=after,
+                           order=_keys_in_order(lines, old_lines), lines=lines)
     return ticket, orders
 
 

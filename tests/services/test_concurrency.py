@@ -80,6 +80,38 @@ def test_parallel_versioned_ticket_updates_lose_nothing(app, client, catalog, wa
     assert numbers == list(range(numbers[0], numbers[0] + 9))
 
 
+def test_parallel_unversioned_ticket_updates_add_up(app, client, catalog, waiter):
+    """Updates naming no version apply one after the other, each to what the one before left:
+    the ticket ends as the last answer says, and its orders add up to its items."""
+    headers = bearer(waiter, "POS-1")
+    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
+        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+    # Each update has another number of lines, so rows are added and removed as well as changed.
+    layouts = [[{"productCode": code, "quantity": quantity}
+                for code in ("COLA", "FRIES", "BURGER")[:lines]]
+               for lines, quantity in [(3, 2), (1, 4), (2, 1), (3, 3), (1, 1), (2, 5)] * 3]
+
+    def update(items):
+        def job():
+            r = client.put(f"/api/tickets/{ticket_id}", headers=headers,
+                           json={"name": "Table 9", "items": items})
+            assert r.status_code == 200, r.get_data(as_text=True)[:300]
+            return r.json
+        return job
+
+    answers = run_parallel([update(items) for items in layouts])
+    last = max(answers, key=lambda answer: answer["_v"])
+    final = client.get(f"/api/tickets/{ticket_id}", headers=headers).json
+    assert final["items"] == last["items"]
+    db.session.expire_all()
+    ordered: dict = {}
+    for order in db.session.scalars(select(Order).where(Order.ticket_id == ticket_id)):
+        for item in order.items:
+            ordered[item.product_code] = ordered.get(item.product_code, 0) + item.quantity
+    assert {code: q for code, q in ordered.items() if q} == \
+        {i["productCode"]: Decimal(str(i["quantity"])) for i in final["items"]}
+
+
 def test_parallel_ticket_creation_gives_unique_consecutive_numbers(app, client, catalog,
                                                                     waiter):
     headers = bearer(waiter, "POS-1")
