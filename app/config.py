@@ -70,6 +70,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "CHANGE_FEED": _flag("CHANGE_FEED", env != "testing"),
         # Serialised orders each process keeps (app.api.order_documents), in bytes.
         "ORDER_DOCUMENT_BYTES": int(os.environ.get("ORDER_DOCUMENT_BYTES", 16 * 1024 * 1024)),
+        "LIST_CACHE_BYTES": int(os.environ.get("LIST_CACHE_BYTES", 8 * 1024 * 1024)),
     }
     config.update(overrides)
     # Secure cookies follow HTTPS unless set on their own.
