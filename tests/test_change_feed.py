@@ -3,7 +3,7 @@ from memory while the feed is healthy, hears changes, revocations and station ed
 other connections, and falls back to reading the database while the feed is down.
 
 LISTEN/NOTIFY is PostgreSQL's: on SQLite the feed never starts (the first test checks that);
-the others need it and are skipped there only.
+the others are marked postgresql_only and run on PostgreSQL alone (tests/conftest.py).
 """
 import inspect
 import time
@@ -53,8 +53,7 @@ def running_feed(app):
 
 @pytest.fixture
 def feed(app):
-    if app.config["DB_KIND"] != "postgresql":
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite polls read the database")
+    assert app.config["DB_KIND"] == "postgresql"  # tests taking it are postgresql_only
     with running_feed(app) as found:
         yield found
 
@@ -83,6 +82,7 @@ def test_the_feed_runs_on_postgresql_only(app, client, poll, shift, admin):
             assert len(poll.front.idle) == 1  # read through the poll's own connection
 
 
+@pytest.mark.postgresql_only
 def test_a_change_committed_elsewhere_is_heard(client, poll, feed, shift, admin, manager,
                                               monkeypatch):
     open_screen(client, admin)
@@ -106,6 +106,7 @@ def test_a_change_committed_elsewhere_is_heard(client, poll, feed, shift, admin,
         assert (response.status_code, reached, taken) == (204, False, [])
 
 
+@pytest.mark.postgresql_only
 def test_a_revoked_link_is_refused_once_the_notification_is_heard(client, poll, feed, shift,
                                                                   admin):
     link = open_screen(client, admin)
@@ -124,6 +125,7 @@ def test_a_revoked_link_is_refused_once_the_notification_is_heard(client, poll, 
     assert get(client, poll, url)[0].status_code == 403
 
 
+@pytest.mark.postgresql_only
 def test_renaming_or_deleting_a_station_drops_the_cached_links(client, poll, feed, shift,
                                                                admin):
     stations.create_station(name="Café")
@@ -145,6 +147,7 @@ def test_renaming_or_deleting_a_station_drops_the_cached_links(client, poll, fee
     assert response.status_code in (403, 404) and reached
 
 
+@pytest.mark.postgresql_only
 @pytest.mark.parametrize("rules", [
     test_kiosk_poll.test_the_view_decides_for_any_other_screen,
     test_kiosk_poll.test_anything_but_the_plain_poll_reaches_the_view,
@@ -159,6 +162,7 @@ def test_the_views_rules_hold_with_the_feed(request, poll, shift, feed, rules):
     assert feed.healthy and feed.links  # answered from memory, not by falling back
 
 
+@pytest.mark.postgresql_only
 def test_a_lookup_that_raced_with_a_change_is_not_kept(client, poll, feed, shift, admin):
     link = open_screen(client, admin)
     wait_for(lambda: caught_up(feed))
@@ -169,6 +173,7 @@ def test_a_lookup_that_raced_with_a_change_is_not_kept(client, poll, feed, shift
     assert link.id not in feed.links
 
 
+@pytest.mark.postgresql_only
 def test_a_lost_listener_leaves_the_poll_to_the_database_until_it_is_back(
         app, client, poll, feed, shift, admin, manager, monkeypatch):
     link = open_screen(client, admin)
@@ -204,6 +209,7 @@ def test_a_lost_listener_leaves_the_poll_to_the_database_until_it_is_back(
     assert get(client, poll, f"/kiosk/Kitchen?stamp={new}")[0].status_code == 403
 
 
+@pytest.mark.postgresql_only
 def test_a_counter_set_back_is_read_again(app, feed, shift):
     wait_for(lambda: caught_up(feed))
     assert feed.stamp > 0
@@ -212,6 +218,7 @@ def test_a_counter_set_back_is_read_again(app, feed, shift):
     wait_for(lambda: feed.stamp == 0, seconds=change_feed.CHECK_EVERY + 3)
 
 
+@pytest.mark.postgresql_only
 def test_a_forked_process_starts_a_feed_of_its_own(client, poll, feed, shift, admin,
                                                    monkeypatch):
     open_screen(client, admin)
@@ -241,9 +248,8 @@ def test_a_forked_process_starts_a_feed_of_its_own(client, poll, feed, shift, ad
     assert (response.status_code, reached, taken) == (204, False, [])
 
 
+@pytest.mark.postgresql_only
 def test_the_feed_connects_with_the_engines_url(app):
-    if app.config["DB_KIND"] != "postgresql":
-        pytest.skip("the feed is PostgreSQL's")
     dsn = change_feed.conninfo(db.engine.url)
     assert dsn.startswith("postgresql://")
     with psycopg.connect(dsn) as conn:
