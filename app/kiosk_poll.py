@@ -50,7 +50,7 @@ from werkzeug.routing import RequestRedirect
 from app.change_feed import ChangeFeed, conninfo
 from app.dispatch.worker import dispatcher_for
 from app.extensions import db
-from app.logs import _GIVEN_ID, request_log
+from app.logs import _GIVEN_ID, log_early_answer, request_log
 from app.security import HSTS, SECURITY_HEADERS, is_https
 from app.services.history import CHANGES
 from app.services.kiosk_links import EXPO
@@ -123,7 +123,7 @@ class KioskPoll:
             self._start_sender()
         # The line every request leaves; not even made when no handler would write it.
         if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
-            _log(environ, started, request_id)
+            log_early_answer(environ, started, request_id, 204)
         return []
 
     def _start_sender(self) -> None:
@@ -365,15 +365,3 @@ def _close(connection, db_error) -> None:
         connection.close()
     except db_error:
         pass  # already broken; it is gone either way
-
-
-def _log(environ, started: float, request_id: str) -> None:
-    """The line app.logs writes for every request, for this one too."""
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-    request_log.info(
-        "%s %s %s", "GET", path, 204,
-        extra={"event": "request", "method": "GET", "path": path, "status": 204,
-               "durationMs": round((time.perf_counter() - started) * 1000, 1),
-               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
-               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": None,
-               "bytes": 0})

@@ -121,3 +121,17 @@ def _log(response):
             "bytes": response.calculate_content_length(),
         })
     return response
+
+
+def log_early_answer(environ, started: float, request_id: str, status: int, *,
+                     user: str | None = None, size: int = 0) -> None:
+    """The line _log writes, for a GET answered before Flask (app.kiosk_poll,
+    app.api.kept_lists)."""
+    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+    request_log.info(
+        "%s %s %s", "GET", path, status,
+        extra={"event": "request", "method": "GET", "path": path, "status": status,
+               "durationMs": round((time.perf_counter() - started) * 1000, 1),
+               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
+               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": user,
+               "bytes": size})

@@ -20,7 +20,7 @@ from flask import Flask
 from sqlalchemy import DateTime, bindparam, func, select
 
 from app import rights as R
-from app.logs import _GIVEN_ID, request_log
+from app.logs import _GIVEN_ID, log_early_answer, request_log
 from app.models import Counter, Token, User, utcnow
 from app.security import HSTS, SECURITY_HEADERS, is_https
 from app.services.history import CHANGES
@@ -60,7 +60,8 @@ class KeptLists:
         start_response("200 OK", headers)
         self.poll.ensure_sender()
         if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
-            _log(environ, started, request_id, user_name, len(body))
+            log_early_answer(environ, started, request_id, 200, user=user_name,
+                             size=len(body))
         return [body]
 
     def _kept(self, environ) -> tuple[bytes, str] | None:
@@ -118,14 +119,3 @@ class KeptLists:
         self.fixed = dict(compiled.params)
         self.names = tuple(compiled.positiontup) if compiled.positional else None
         self.statement = str(compiled)
-
-
-def _log(environ, started: float, request_id: str, user_name: str, size: int) -> None:
-    """The line app.logs writes for every request, for this one too."""
-    request_log.info(
-        "%s %s %s", "GET", PATH, 200,
-        extra={"event": "request", "method": "GET", "path": PATH, "status": 200,
-               "durationMs": round((time.perf_counter() - started) * 1000, 1),
-               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
-               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": user_name,
-               "bytes": size})
