@@ -4,6 +4,7 @@ import os
 from flask import Flask
 
 from app.api.kept_lists import register_kept_lists
+from app.views.kept_pages import register_kept_pages
 from app.config import load_config
 from app.database import engine_options, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
@@ -26,7 +27,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
     register_kiosk_poll(app)  # before register_security, so a ProxyFix wraps it too
-    register_kept_lists(app)  # between the kiosk poll and Flask
+    register_kept_pages(app)  # between the kiosk poll and Flask
+    register_kept_lists(app)  # likewise, in front of the kept pages
     register_security(app)
     register_blueprints(app)
     register_limits(app)

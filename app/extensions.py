@@ -15,3 +15,13 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+def process_cache(app, name: str, make, setting: str, default_budget: int):
+    """The cache `name` of this process for `app` (each app, and so each database, has its own),
+    made on first use as `make(budget)`, the budget in bytes from the setting `setting`."""
+    cache = app.extensions.get(name)
+    if cache is None:
+        budget = app.config.get(setting, default_budget)
+        cache = app.extensions.setdefault(name, make(budget))
+    return cache

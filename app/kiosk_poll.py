@@ -35,9 +35,9 @@ for a renamed station, draws the screen under its new name).
 import logging
 import os
 import re
-import secrets
 import threading
 import time
+from datetime import datetime
 
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
@@ -50,7 +50,7 @@ from werkzeug.routing import RequestRedirect
 from app.change_feed import ChangeFeed, conninfo
 from app.dispatch.worker import dispatcher_for
 from app.extensions import db
-from app.logs import _GIVEN_ID, log_early_answer, request_log
+from app.logs import early_request_id, log_early_answer, request_log
 from app.security import HSTS, SECURITY_HEADERS, is_https
 from app.services.history import CHANGES
 from app.services.kiosk_links import EXPO
@@ -112,9 +112,7 @@ class KioskPoll:
         started = time.perf_counter()
         if not self._unchanged(environ):
             return self.wsgi_app(environ, start_response)
-        request_id = environ.get("HTTP_X_REQUEST_ID", "")
-        if not _GIVEN_ID.fullmatch(request_id):
-            request_id = secrets.token_hex(8)
+        request_id = early_request_id(environ)
         headers = [*self.headers, ("X-Request-Id", request_id)]
         if is_https(environ):
             headers.append(HSTS)
@@ -198,7 +196,7 @@ class KioskPoll:
             return None  # a session kept elsewhere: only Flask can read it
         memo = self.verified.get(cookie_header)
         if memo is None:
-            memo = self._verify(interface, cookie_header)
+            memo = self._verify(cookie_header)
             if memo is None:
                 return None
             if len(self.verified) >= MEMO_SIZE:
@@ -207,21 +205,15 @@ class KioskPoll:
         link_id, usable_until = memo
         return link_id if time.time() < usable_until else None
 
-    def _verify(self, interface, cookie_header: str) -> tuple[int, float] | None:
+    def _verify(self, cookie_header: str) -> tuple[int, float] | None:
         cookies = parse_cookie(cookie_header)
         # Flask-Login would load a person from a remember cookie: the view decides then.
         if self.app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies:
             return None
-        value = cookies.get(interface.get_cookie_name(self.app))
-        serializer = interface.get_signing_serializer(self.app)
-        if not value or serializer is None:
+        found = signed_session(self.app, cookies)
+        if found is None:
             return None
-        try:
-            data, signed = serializer.loads(
-                value, max_age=int(self.app.permanent_session_lifetime.total_seconds()),
-                return_timestamp=True)
-        except BadSignature:
-            return None
+        data, signed = found
         if not isinstance(data, dict) or "_user_id" in data or data.get("_permanent") is not True:
             return None
         link_id = data.get("kiosk_link_id")
@@ -358,6 +350,24 @@ class KioskPoll:
             forks, connection = self.idle.pop()
             if forks == _forks[0]:
                 _close(connection, self.db_error)
+
+
+def signed_session(app: Flask, cookies) -> tuple[object, datetime] | None:
+    """The session in these parsed cookies and when it was signed, checked as Flask checks it
+    (its signature, and its age against the permanent lifetime, permanent or not); None if it
+    does not verify, or if sessions are kept elsewhere than in the cookie."""
+    interface = app.session_interface
+    if type(interface) is not SecureCookieSessionInterface:
+        return None
+    value = cookies.get(interface.get_cookie_name(app))
+    serializer = interface.get_signing_serializer(app)
+    if not value or serializer is None:
+        return None
+    try:
+        return serializer.loads(value, max_age=int(app.permanent_session_lifetime.total_seconds()),
+                                return_timestamp=True)
+    except BadSignature:
+        return None
 
 
 def _close(connection, db_error) -> None:

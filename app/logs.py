@@ -34,6 +34,13 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
+def early_request_id(environ) -> str:
+    """new_request_id for an answer given before Flask (app.kiosk_poll, app.api.kept_lists,
+    app.views.kept_pages): the caller's well-formed X-Request-Id, or a fresh one."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if _GIVEN_ID.fullmatch(given) else secrets.token_hex(8)
+
+
 class RequestIdFilter(logging.Filter):
     """Stamp every record logged while a request runs with that request's id."""
 

@@ -44,6 +44,7 @@ class User(UserMixin, db.Model):
     rights_text: Mapped[str] = mapped_column("rights", String(255), default="")
     is_active_user: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def rights(self) -> list[str]:

@@ -86,6 +86,9 @@ def signed_in(port: int, user_name: str, password: str) -> Browser:
     _, _, page = browser.get("/sign-in")
     browser.post_form("/sign-in", {"csrf_token": csrf_token(page), "user_name": user_name,
                                    "password": password}, expect=(302, 303))
+    # Then where the sign-in sends it, as a browser follows the redirect: that first page
+    # completes the session (its CSRF secret), and the cookie it sets is the one kept after.
+    browser.get("/orders")
     return browser
 
 

@@ -64,7 +64,7 @@ class SQLiteDatabase:
 
     @staticmethod
     def _remove(path: Path) -> None:
-        for suffix in ("", "-wal", "-shm", "-journal"):
+        for suffix in ("", "-wal", "-shm", "-journal", "-writers"):
             Path(str(path) + suffix).unlink(missing_ok=True)
 
     def prepare(self, echo=print) -> tuple[str, str]:

@@ -126,6 +126,18 @@ def dashboard_list(stage: Stage):
     return stage.get("dashboard-list", "/orders", cookie=stage.dashboard.cookie_header)
 
 
+def dashboard_redrawn(stage: Stage):
+    """The list page drawn by the view every time, as after a change elsewhere: each request
+    asks a new address (an argument the page ignores), so no whole page is kept for it, while
+    its rows are (app/views/list_rows.py)."""
+    stage.paths["dashboard-redrawn"] = "/orders?redraw=<n>"
+    cookie = stage.dashboard.cookie_header
+
+    def make(index, seq):
+        return http_request("GET", f"/orders?redraw={index}-{seq}", {"Cookie": cookie})
+    return make
+
+
 def order_page(stage: Stage):
     """Fifty orders spread over the whole history, each client walking through them."""
     newest = stage.orders("$sort=-number&$take=1")["items"]
@@ -205,6 +217,8 @@ ROWS = [
         target=LIST_TARGET),
     Row("dashboard-list", "Dashboard list page /orders (full page)", dashboard_list,
         target=Target(0.2)),
+    Row("dashboard-redrawn", "Dashboard list page drawn again (a new address each time)",
+        dashboard_redrawn),
     Row("order-page", "Dashboard order page /orders/<id> (full page)", order_page),
     Row("kiosk-idle", "Kiosk poll, nothing changed (204)", kiosk_idle, expect=(204,),
         target=Target(0.6)),

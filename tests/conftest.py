@@ -96,6 +96,7 @@ def wipe(app) -> None:
             conn.execute(text("UPDATE counters SET value = 0"))
     # As after restoring a database: what a process kept of the old one goes (app.api.list_cache).
     app.extensions.pop("order_lists", None)
+    app.extensions.pop("dashboard_pages", None)
 
 
 @pytest.fixture
@@ -117,10 +118,11 @@ class Client(FlaskClient):
     from reading through a stale snapshot."""
 
     def open(self, *args, **kwargs):
-        # Flask-Login caches the user on `g`, which the shared app context would carry over
-        # from one client's request to another's.
+        # Flask-Login caches the user, and Flask-WTF the signed CSRF token, on `g`, which the
+        # shared app context would carry over from one client's request to another's.
         if has_app_context():
             g.pop("_login_user", None)
+            g.pop("csrf_token", None)
         try:
             return super().open(*args, **kwargs)
         finally:

@@ -39,9 +39,15 @@ PINNED = {
     "api-count-counters": 3,
     "api-count-filtered": 3,
     "api-count-station": 3,
-    # user, change stamp, the counters twice (total and per status), the page, its entries,
-    # cells and items, the stations of the filter form
+    # user, both stamps, the page's keys with the total, the orders whose rows are not kept
+    # (app/views/list_rows.py) with their entries, cells and items, the counters per status,
+    # the stations of the filter form
     "dashboard-list": 9,
+    # drawn again after a change elsewhere: every row of the page kept, those four go
+    "dashboard-list-rows-kept": 5,
+    # asked again with nothing changed, by the same session: answered before Flask
+    # (app/views/kept_pages.py) after one statement: the user, with both stamps
+    "dashboard-list-kept": 1,
     # user, change stamp, the order, its entries, cells, history and items, the stamp again
     "order-page": 8,
     # one statement before Flask (app.kiosk_poll): the change stamp and the live kiosk link
@@ -112,11 +118,10 @@ def test_api_reads(client, add_orders, manager, route, query):
     assert_pinned(route, small, large)
 
 
-def test_api_list_asked_again(app, client, add_orders, manager, monkeypatch):
-    headers = bearer(manager)
-    path = f"/api/orders?$take=50&{FILTER_SORT}"
-    # Statements run before Flask on connections of their own, which the engine's events do
-    # not see: they are counted where they are run.
+def _asked_again(app, client, add_orders, monkeypatch, path, **kwargs):
+    """The statements of a request asked a second time with nothing changed, with few and with
+    many orders. Statements run before Flask on connections of their own, which the engine's
+    events do not see: they are counted where they are run."""
     poll = app.wsgi_app
     read = poll.read
     before_flask = []
@@ -124,12 +129,17 @@ def test_api_list_asked_again(app, client, add_orders, manager, monkeypatch):
         before_flask.append(statement()) or read(statement, params)))
 
     def again(made):
-        first = client.get(path, headers=headers).get_data()
+        first = client.get(path, **kwargs).get_data()
         before_flask.clear()
-        statements = statements_for(client, "GET", path, 200, headers=headers)
-        assert client.get(path, headers=headers).get_data() == first
+        statements = statements_for(client, "GET", path, 200, **kwargs)
+        assert client.get(path, **kwargs).get_data() == first
         return statements + before_flask[:1]
-    small, large = _twice(add_orders, again)
+    return _twice(add_orders, again)
+
+
+def test_api_list_asked_again(app, client, add_orders, manager, monkeypatch):
+    small, large = _asked_again(app, client, add_orders, monkeypatch,
+                                f"/api/orders?$take=50&{FILTER_SORT}", headers=bearer(manager))
     assert_pinned("api-list-kept", small, large)
 
 
@@ -137,6 +147,25 @@ def test_dashboard_list_page(client, add_orders, manager):
     sign_in(client, manager)
     small, large = _twice(add_orders, lambda made: statements_for(client, "GET", "/orders", 200))
     assert_pinned("dashboard-list", small, large)
+
+
+def test_dashboard_list_with_its_rows_kept(client, add_orders, manager):
+    sign_in(client, manager)
+
+    def redrawn(made):
+        client.get("/orders")
+        # Another address for the same page: not a kept page (app/views/kept_pages.py), so
+        # drawn by the view, but from kept rows.
+        return statements_for(client, "GET", "/orders?again=1", 200)
+    small, large = _twice(add_orders, redrawn)
+    assert_pinned("dashboard-list-rows-kept", small, large)
+
+
+def test_dashboard_list_asked_again(app, client, add_orders, manager, monkeypatch):
+    sign_in(client, manager)
+    client.get("/orders")  # completes the session (its CSRF secret): that page is not kept
+    small, large = _asked_again(app, client, add_orders, monkeypatch, "/orders")
+    assert_pinned("dashboard-list-kept", small, large)
 
 
 def test_order_page(client, add_orders, manager):

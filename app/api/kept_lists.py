@@ -13,18 +13,17 @@ this key, HTTPS redirects and host matching, a database error. The answer carrie
 view's does (security headers, Vary, X-Request-Id, the same body) and leaves the same log line.
 """
 import logging
-import secrets
 import time
 
 from flask import Flask
-from sqlalchemy import DateTime, bindparam, func, select
+from sqlalchemy import DateTime, bindparam, select
 
 from app import rights as R
-from app.logs import _GIVEN_ID, log_early_answer, request_log
-from app.models import Counter, Token, User, utcnow
+from app.early_statement import EarlyStatement
+from app.logs import early_request_id, log_early_answer, request_log
+from app.models import Token, User, utcnow
 from app.security import HSTS, SECURITY_HEADERS, is_https
-from app.services.history import CHANGES
-from app.services.orders import station_stamp
+from app.services.orders import stamp_columns
 from app.services.users import API_KEY_PREFIX, hash_secret
 
 PATH = "/api/orders"
@@ -39,10 +38,7 @@ def register_kept_lists(app: Flask) -> None:
 class KeptLists:
     def __init__(self, app: Flask, poll, wsgi_app):
         self.app, self.poll, self.wsgi_app = app, poll, wsgi_app
-        self.statement: str | None = None
-        self.names: tuple | None = None  # the parameters' order, for a positional driver
-        self.fixed: dict = {}
-        self.as_time = None  # a datetime as the driver is handed one
+        self.statement = EarlyStatement(poll, _token_and_stamps)
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
@@ -50,9 +46,7 @@ class KeptLists:
         if kept is None:
             return self.wsgi_app(environ, start_response)
         body, user_name = kept
-        request_id = environ.get("HTTP_X_REQUEST_ID", "")
-        if not _GIVEN_ID.fullmatch(request_id):
-            request_id = secrets.token_hex(8)
+        request_id = early_request_id(environ)
         headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
                    *SECURITY_HEADERS, ("X-Request-Id", request_id), ("Vary", "Cookie")]
         if is_https(environ):
@@ -80,7 +74,7 @@ class KeptLists:
         cache = self.app.extensions.get("order_lists")
         if cache is None:
             return None  # nothing kept yet in this process
-        found, row = self.poll.read(self._statement, self._params(hash_secret(secret)))
+        found, row = self.statement.read(digest=hash_secret(secret), now=utcnow())
         if not found or row is None:
             return None  # a database error, or a token the view refuses
         user_id, rights, user_name, changes, stations = row
@@ -90,32 +84,14 @@ class KeptLists:
         body = cache.get(key, changes)
         return None if body is None else (body, user_name)
 
-    def _statement(self) -> str:
-        if self.statement is None:
-            self._compile(self.poll.engine_now())
-        return self.statement
 
-    def _params(self, digest: str):
-        if self.statement is None:
-            self._compile(self.poll.engine_now())
-        values = {**self.fixed, "digest": digest, "now": self.as_time(utcnow())}
-        return tuple(values[n] for n in self.names) if self.names else values
+def _token_and_stamps(dialect):
+    """The token check and both stamps as one statement, written by SQLAlchemy for this
+    database, so the stamps read exactly as app.services.orders.list_stamps reads them."""
+    return (
+        select(User.id, User.rights_text, User.user_name, *stamp_columns(dialect.name))
+        .join_from(Token, User, Token.user_id == User.id)
+        .where(Token.token_hash == bindparam("digest"), Token.revoked_at.is_(None),
+               Token.expires_at > bindparam("now", type_=DateTime()),
+               User.is_active_user.is_(True)))
 
-    def _compile(self, engine) -> None:
-        """The token check and both stamps as one statement, written by SQLAlchemy for this
-        database, so the stamps read exactly as app.services.orders.list_stamps reads them."""
-        dialect = engine.dialect
-        changes = select(Counter.value).where(Counter.name == CHANGES).scalar_subquery()
-        statement = (
-            select(User.id, User.rights_text, User.user_name, func.coalesce(changes, 0),
-                   station_stamp(dialect.name))
-            .join_from(Token, User, Token.user_id == User.id)
-            .where(Token.token_hash == bindparam("digest"), Token.revoked_at.is_(None),
-                   Token.expires_at > bindparam("now", type_=DateTime()),
-                   User.is_active_user.is_(True)))
-        compiled = statement.compile(dialect=dialect)
-        processor = DateTime().bind_processor(dialect)
-        self.as_time = processor or (lambda value: value)
-        self.fixed = dict(compiled.params)
-        self.names = tuple(compiled.positiontup) if compiled.positional else None
-        self.statement = str(compiled)

@@ -22,6 +22,7 @@ from collections import OrderedDict
 
 from flask import current_app, request
 
+from app.extensions import process_cache
 from app.services import orders
 
 DEFAULT_BUDGET = 8 * 1024 * 1024
@@ -29,34 +30,39 @@ ENTRY_OVERHEAD = 300  # the slot, the key and the node, per answer
 
 
 class ListCache:
+    """Key -> value, least recently used first, within a byte budget; safe for threaded
+    workers. Also keeps the dashboard's pages (app.views.kept_pages), whose values are not bytes:
+    their size is given."""
+
     def __init__(self, budget: int):
         self.budget, self.size, self.highest = budget, 0, None
-        self._entries: OrderedDict[tuple, bytes] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[object, int]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple, changes: int) -> bytes | None:
+    def get(self, key: tuple, changes: int):
         with self._lock:
             if self.highest is not None and changes < self.highest:
                 self._clear()
             self.highest = changes if self.highest is None else max(self.highest, changes)
-            body = self._entries.get(key)
-            if body is not None:
-                self._entries.move_to_end(key)
-            return body
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
-    def put(self, key: tuple, body: bytes) -> None:
-        cost = sys.getsizeof(body) + ENTRY_OVERHEAD
+    def put(self, key: tuple, value, size: int | None = None) -> None:
+        cost = (sys.getsizeof(value) if size is None else size) + ENTRY_OVERHEAD
         if cost > self.budget:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self.size -= sys.getsizeof(old) + ENTRY_OVERHEAD
-            self._entries[key] = body
+                self.size -= old[1]
+            self._entries[key] = (value, cost)
             self.size += cost
             while self.size > self.budget:
-                _, dropped = self._entries.popitem(last=False)
-                self.size -= sys.getsizeof(dropped) + ENTRY_OVERHEAD
+                _, (_, dropped) = self._entries.popitem(last=False)
+                self.size -= dropped
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -68,12 +74,8 @@ class ListCache:
 
 def list_cache() -> ListCache:
     """This process's cache for the current app (each app, and so each database, has its own)."""
-    extensions = current_app.extensions
-    cache = extensions.get("order_lists")
-    if cache is None:
-        budget = current_app.config.get("LIST_CACHE_BYTES", DEFAULT_BUDGET)
-        cache = extensions.setdefault("order_lists", ListCache(budget))
-    return cache
+    return process_cache(current_app, "order_lists", ListCache, "LIST_CACHE_BYTES",
+                         DEFAULT_BUDGET)
 
 
 def cacheable() -> bool:

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from flask import current_app
 
 from app.api.serializers import compact_json, order_json
+from app.extensions import process_cache
 from app.services import orders
 
 DEFAULT_BUDGET = 16 * 1024 * 1024  # about 10,000 orders
@@ -66,6 +67,19 @@ class DocumentCache:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self.size -= sys.getsizeof(dropped) + ENTRY_OVERHEAD
 
+    def get_or_load(self, keyed: list[tuple[str, tuple]], make) -> list[str]:
+        """The text of each (order id, key), in that order; the orders not held in that state
+        loaded in one batch and made into text by `make(order)`, and kept."""
+        texts = self.get_many(keyed)
+        missing = [i for i, text in enumerate(texts) if text is None]
+        if missing:
+            loaded = orders.load_orders([keyed[i][0] for i in missing])
+            for i in missing:
+                order_id, key = keyed[i]
+                texts[i] = make(loaded[order_id])
+                self.put(order_id, key, texts[i])
+        return texts
+
     def __len__(self) -> int:
         return len(self._entries)
 
@@ -77,12 +91,8 @@ class DocumentCache:
 
 def document_cache() -> DocumentCache:
     """This process's cache for the current app (each app, and so each database, has its own)."""
-    extensions = current_app.extensions
-    cache = extensions.get("order_documents")
-    if cache is None:
-        budget = current_app.config.get("ORDER_DOCUMENT_BYTES", DEFAULT_BUDGET)
-        cache = extensions.setdefault("order_documents", DocumentCache(budget))
-    return cache
+    return process_cache(current_app, "order_documents", DocumentCache, "ORDER_DOCUMENT_BYTES",
+                         DEFAULT_BUDGET)
 
 
 def order_documents(keys: list) -> list[str]:
@@ -94,12 +104,4 @@ def order_documents(keys: list) -> list[str]:
     # Every row carries the same stations stamp: the keys share one copy of it.
     stations = keys[0][3]
     keyed = [(row[0], (row[1], row[2], stations)) for row in keys]
-    texts = cache.get_many(keyed)
-    missing = [i for i, text in enumerate(texts) if text is None]
-    if missing:
-        loaded = orders.load_orders([keyed[i][0] for i in missing])
-        for i in missing:
-            order_id, key = keyed[i]
-            texts[i] = compact_json(order_json(loaded[order_id]))
-            cache.put(order_id, key, texts[i])
-    return texts
+    return cache.get_or_load(keyed, lambda order: compact_json(order_json(order)))

@@ -73,11 +73,9 @@ def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | Non
     shipping = money.quantize(spec.shipping_total, spec.currency)
     station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
     stations = _stations(session, station_ids, stations)
-    number = counts.add_new_orders(session, counts.membership(
-        status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
     order_id = new_guid()
     order = Order(
-        id=order_id, number=number, version=1, source=spec.source,
+        id=order_id, number=None, version=1, source=spec.source,
         ticket_id=spec.ticket.id if spec.ticket else None,
         ticket_name=spec.ticket.name if spec.ticket else None,
         device_name=spec.device_name, user_id=spec.user.id,
@@ -102,6 +100,10 @@ def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | Non
     # Processing a new order changes only what is still in memory: it is written whole below.
     processed = current_app.config["AUTO_PROCESS"] and \
         process_locked_order(order, user_name=spec.user.user_name)
+    # The number and the counters last, just before the rows go in: their rows are every
+    # creator's, held until commit, so nothing that can be done before taking them waits after.
+    order.number = counts.add_new_orders(session, counts.membership(
+        status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
     order_rows.write_new_order(session, order, cells=[
         (item_no, sid) for item_no, i in enumerate(spec.items, start=1)
         for sid in dict.fromkeys(i.station_ids)])

@@ -317,9 +317,15 @@ def owner_of(user: User) -> int | None:
 
 
 @lru_cache(maxsize=2)
-def _stamps_statement(dialect: str):
+def stamp_columns(dialect: str) -> tuple:
+    """The change stamp and the stations' stamp as two columns to select, for list_stamps and
+    for the fronts that read them before Flask (app.api.kept_lists, app.views.kept_pages)."""
     changes = select(Counter.value).where(Counter.name == history.CHANGES).scalar_subquery()
-    return select(func.coalesce(changes, 0), station_stamp(dialect))
+    return func.coalesce(changes, 0), station_stamp(dialect)
+
+
+def _stamps_statement(dialect: str):
+    return select(*stamp_columns(dialect))
 
 
 def list_stamps() -> tuple[int, str | None]:

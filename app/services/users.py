@@ -17,6 +17,7 @@ from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
 from app.extensions import db
 from app.models import ApiKey, Device, Token, User, utcnow
+from app.services.common import check_version
 
 _hasher = PasswordHasher()
 _fast_hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -57,12 +58,14 @@ def save_user(*, user_name: str, password: str, name: str | None = None,
     parsed_rights = parse_rights(rights)
     password_hash = _password_hasher().hash(password)
     with write_transaction() as session:
-        user = session.scalar(select(User).where(User.user_name == user_name))
+        user = session.scalar(select(User).where(User.user_name == user_name).with_for_update())
         if user is None:
             user = User(user_name=user_name, name=name or user_name)
             session.add(user)
-        elif name:
-            user.name = name
+        else:
+            user.version += 1  # an admin's form drawn before this is now stale
+            if name:
+                user.name = name
         user.password_hash = password_hash
         user.rights = parsed_rights
     return user
@@ -121,11 +124,12 @@ def create_user(*, user: User, user_name: str, password: str, name: str | None =
 
 
 def update_user(*, user: User, user_id: int, name: str, rights, is_active: bool,
-                password: str | None = None) -> User:
+                password: str | None = None, version: int | None = None) -> User:
     """Change another user's (or one's own) name, rights, active flag and, when given, password.
 
     Only an admin may; an admin can neither drop their own admin right nor deactivate
-    themselves, so at least one admin always remains. Raises Forbidden, NotFound, Invalid.
+    themselves, so at least one admin always remains. A `version` older than the user's
+    changes nothing. Raises Forbidden, NotFound, Invalid, VersionMismatch.
     """
     _require_admin(user)
     errors = _profile_errors(name=name or "", password=password, password_required=False)
@@ -148,6 +152,8 @@ def update_user(*, user: User, user_id: int, name: str, rights, is_active: bool,
         target = session.scalar(select(User).where(User.id == user_id).with_for_update())
         if target is None:
             raise NotFound("No such user.")
+        check_version(target.version, version)
+        target.version += 1
         target.name = name.strip()
         target.rights = parsed_rights
         target.is_active_user = bool(is_active)

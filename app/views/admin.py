@@ -103,6 +103,7 @@ class EditUserForm(FlaskForm):
     rights = CheckboxesField("Rights", choices=list(R.ALL))
     is_active = BooleanField("Active (can sign in)")
     password = PasswordField("New password")
+    version = IntegerField(name="_v", validators=[Optional()])
 
 
 class StationForm(FlaskForm):
@@ -165,17 +166,28 @@ def users():
 @admin_required
 def edit_user(user_id):
     user = user_service.find_user(user_id)
-    form = EditUserForm(data={"name": user.name, "rights": user.rights,
-                              "is_active": user.is_active})
-    errors, status = [], 200
+    form = EditUserForm(data=_user_data(user))
+    errors, status, message = [], 200, None
     if request.method == "POST":
-        saved, errors, status = _attempt(form, lambda: user_service.update_user(
-            user=current_user, user_id=user.id, name=form.name.data, rights=form.rights.data,
-            is_active=form.is_active.data, password=form.password.data or None))
+        try:
+            saved, errors, status = _attempt(form, lambda: user_service.update_user(
+                user=current_user, user_id=user.id, name=form.name.data,
+                rights=form.rights.data, is_active=form.is_active.data,
+                password=form.password.data or None, version=form.version.data))
+        except VersionMismatch:
+            user = user_service.find_user(user_id)
+            form = EditUserForm(formdata=None, data=_user_data(user))
+            saved, status, message = None, 409, STALE.format(what=f"User {user.user_name}")
         if saved:
             flash(f"User {saved.user_name} was saved.")
             return redirect(url_for("admin.users"))
-    return render("admin/edit_user.html", status=status, form=form, errors=errors, user=user)
+    return render("admin/edit_user.html", status=status, form=form, errors=errors,
+                  message=message, user=user)
+
+
+def _user_data(user) -> dict:
+    return {"name": user.name, "rights": user.rights, "is_active": user.is_active,
+            "version": user.version}
 
 
 # --- stations ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from app.errors import Conflict, Forbidden, Invalid, VersionMismatch
 from app.htmx import is_fragment_request, push_url, redirect, render
 from app.query import parse_query
 from app.services import dispatch, history, order_status, orders, processing, stations
+from app.views import kept_pages, list_rows
 from app.views.forms import EmptyForm, require_submitted
 
 bp = Blueprint("orders", __name__)
@@ -78,23 +79,29 @@ def home():
 @login_required
 def list_orders():
     filters = filters_from(request.args)
-    stamp = history.change_stamp()
+    stamp, station_stamp = orders.list_stamps()
     if request.args.get("stamp") == str(stamp) and is_fragment_request():
+        kept_pages.offer(stamp, station_stamp)
         return "", 204  # the live poll: nothing changed since this page was drawn
-    errors, found, total, counts = [], [], 0, {}
+    errors, rows, total, counts = [], [], 0, {}
+    abilities = _abilities()
     try:
         query = parse_query(ndata_from(filters), orders.ORDER_QUERY)
-        found, total = orders.list_orders(user=current_user, query=query, search=filters["q"])
+        rows, total = list_rows.page_rows(
+            user=current_user, query=query, search=filters["q"],
+            selectable=abilities["can_update"] or abilities["can_process"])
         counts = orders.count_by_status(user=current_user, query=query, search=filters["q"])
     except Invalid as invalid:
         errors = invalid.errors
     page = (int(filters["page"]) if filters["page"].isdigit() and int(filters["page"]) > 0
             else 1)
     response = render("orders/list.html", "orders/_results.html", status=422 if errors else 200,
-                  filters=filters, errors=errors, orders=found, total=total, counts=counts,
+                  filters=filters, errors=errors, rows=rows, total=total, counts=counts,
                   page_number=page, pages=max(1, -(-total // PAGE_SIZE)), stamp=stamp,
                   stations=[s.name for s in stations.list_stations()], url_with=url_with,
-                  statuses=S.ALL, sortable=SORTABLE, form=EmptyForm(), **_abilities())
+                  statuses=S.ALL, sortable=SORTABLE, form=EmptyForm(), **abilities)
+    if not errors:
+        kept_pages.offer(stamp, station_stamp)  # the same page until anything changes
     # The address bar keeps only the filters in use: a short link to share, and Back works.
     return push_url(response, url_with(filters))
 

@@ -204,3 +204,33 @@ def test_parallel_status_changes_keep_the_status_counters_exact(app, client, cat
     db.session.rollback()
     assert counts.live_counts() == scanned()
     assert counts.live_counts()[S.COMPLETED] == 6
+
+
+def test_parallel_edits_of_one_user_at_one_version_save_once(app, admin, manager):
+    from app.errors import VersionMismatch
+    from app.models import User
+    from app.services import users
+
+    admin_id, manager_id, version = admin.id, manager.id, manager.version
+
+    def edit(i):
+        def job():
+            with app.app_context():
+                try:
+                    # Each thread its own session, and so its own copy of the acting admin.
+                    actor = db.session.get(User, admin_id)
+                    users.update_user(user=actor, user_id=manager_id, name=f"Editor {i}",
+                                      rights=["orderRead"], is_active=True, version=version)
+                    return "saved"
+                except VersionMismatch:
+                    return "stale"
+                finally:
+                    db.session.remove()
+        return job
+
+    results = run_parallel([edit(i) for i in range(8)])
+    assert sorted(results) == ["saved"] + ["stale"] * 7
+    db.session.commit()  # a fresh snapshot: the test's own transaction began before the edits
+    db.session.expire_all()
+    stored = db.session.get(User, manager_id)
+    assert stored.version == version + 1 and stored.name.startswith("Editor ")

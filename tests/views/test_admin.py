@@ -221,6 +221,33 @@ def test_editing_a_user_validates_and_unknown_users_are_404(client, admin, manag
     assert client.get("/admin/users/999999").status_code == 404
 
 
+def test_two_admins_editing_one_user_cannot_overwrite_each_other(client, app, admin, manager):
+    # Both open the form at the same version; the first save wins, the second is told.
+    sign_in(client, admin)
+    page = client.get(f"/admin/users/{manager.id}").get_data(as_text=True)
+    version = int(re.search(r'name="_v" type="hidden" value="(\d+)"', page).group(1))
+    other = new_browser(app)
+    sign_in(other, make_user("admin2", ["admin"]))
+    assert other.post(f"/admin/users/{manager.id}", data={
+        "name": "Night manager", "rights": ["orderRead"], "is_active": "y",
+        "_v": version}).status_code == 303
+    body = assert_page(client.post(f"/admin/users/{manager.id}", data={
+        "name": "manager", "rights": ["orderRead", "orderUpdate", "admin"], "is_active": "y",
+        "_v": version}), 409)
+    assert "changed by someone else" in body and 'value="Night manager"' in body
+    db.session.expire_all()
+    saved = user_named("manager")
+    assert saved.name == "Night manager" and saved.rights == ["orderRead"]
+    assert saved.version == version + 1
+    # From the form as it is now, the save goes through.
+    fresh = int(re.search(r'name="_v" type="hidden" value="(\d+)"', body).group(1))
+    assert client.post(f"/admin/users/{manager.id}", data={
+        "name": "Day manager", "rights": ["orderRead"], "is_active": "y",
+        "_v": fresh}).status_code == 303
+    db.session.expire_all()
+    assert user_named("manager").name == "Day manager"
+
+
 def test_the_users_service_refuses_non_admins_itself(app, manager, customer):
     # The page checks too; this is the second lock, for any other caller of the service.
     with pytest.raises(Forbidden):

@@ -198,7 +198,7 @@ def test_an_unexpected_error_is_a_plain_500_page_without_details(client, manager
     def broken(**_):
         raise RuntimeError("secret connection string postgresql://user:pw@db")
 
-    monkeypatch.setattr(order_service, "list_orders", broken)
+    monkeypatch.setattr(order_service, "count_by_status", broken)
     sign_in(client, manager)
     for headers in ({}, HTMX):
         response = client.get("/orders", headers=headers)
