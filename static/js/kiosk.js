@@ -173,6 +173,12 @@
     else banner(false);
   });
   // After an outerHTML swap the event comes from the new element, so event.target is it.
+  // htmx wires up swapped-in forms only when they settle, 20 ms on: a key or a tap before then
+  // would post the form without htmx and reload the whole screen, losing the next key. So the
+  // board is wired at once; htmx skips it at settle, or redoes it, harmlessly.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.target.matches("[data-board]") && window.htmx) window.htmx.process(event.target);
+  });
   document.addEventListener("htmx:afterSettle", function (event) {
     const target = event.target;
     if (target.matches("[data-board]")) drawn();
