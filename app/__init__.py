@@ -6,7 +6,7 @@ from flask import Flask
 from app.api.kept_lists import register_kept_lists
 from app.views.kept_pages import register_kept_pages
 from app.config import load_config
-from app.database import engine_options, install_sqlite_hooks
+from app.database import engine_options, install_postgres_hooks, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
 from app.json import OrdersJSONProvider
 from app.kiosk_poll import register_kiosk_poll
@@ -48,6 +48,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
+        install_postgres_hooks(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models import MONEY, QUANTITY, Station, Ticket, new_guid, utcnow
+from app.models import MONEY, QUANTITY, Station, Ticket, new_ordered_guid, utcnow
 
 
 class Order(db.Model):
@@ -25,7 +25,7 @@ class Order(db.Model):
     # The dashboard's most common view: one status, newest first; the API's sorts by date.
     __table_args__ = (Index("ix_orders_status_number", "status", "number"),
                       Index("ix_orders_status_created_at", "status", "created_at"))
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_guid)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_ordered_guid)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     source: Mapped[str] = mapped_column(String(10))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app import money
 from app import status as S
 from app.errors import FieldError, Invalid
-from app.models import Station, Ticket, User, new_guid, utcnow
+from app.models import Station, Ticket, User, new_ordered_guid, utcnow
 from app.order_models import Order, OrderEntry, OrderItem
 from app.services import counts, dispatch, history, order_rows
 from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
@@ -73,7 +73,7 @@ def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | Non
     shipping = money.quantize(spec.shipping_total, spec.currency)
     station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
     stations = _stations(session, station_ids, stations)
-    order_id = new_guid()
+    order_id = new_ordered_guid()
     order = Order(
         id=order_id, number=None, version=1, source=spec.source,
         ticket_id=spec.ticket.id if spec.ticket else None,

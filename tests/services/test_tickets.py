@@ -1,4 +1,6 @@
 """Tickets (contract 3.1): every create and update generates orders from the difference."""
+import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -43,6 +45,20 @@ def _set_active(name: str, active: bool) -> None:
 
 
 # --- create ------------------------------------------------------------------------------------
+
+def test_an_order_id_is_a_uuid_that_starts_with_its_time(catalog, waiter):
+    # Time first, so new orders' rows land on the last pages of their indexes (app.models).
+    before = datetime.now(UTC)
+    _, (first,) = make_ticket(waiter, catalog, ("COLA", 1))
+    _, (second,) = make_ticket(waiter, catalog, ("COLA", 1))
+    after = datetime.now(UTC)
+    ids = [uuid.UUID(order.id) for order in (first, second)]
+    assert [(i.version, i.variant) for i in ids] == [(7, uuid.RFC_4122)] * 2
+    assert [str(i) for i in ids] == [first.id, second.id]  # the canonical lower-case form
+    millis = [i.int >> 80 for i in ids]
+    assert int(before.timestamp() * 1000) <= millis[0] <= millis[1] <= after.timestamp() * 1000
+    assert ids[0] != ids[1]
+
 
 def test_create_generates_one_order_with_the_items(catalog, waiter):
     ticket, made = make_ticket(waiter, catalog, ("BURGER", 2), ("COLA", 1, "no ice"),
