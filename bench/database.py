@@ -81,6 +81,7 @@ class SQLiteDatabase:
             for stale in self.seed_path.parent.glob(f"sqlite-{self.orders}-*.db"):
                 self._remove(stale)  # made by an older app/seed.py
             partial.rename(self.seed_path)
+            Path(f"{partial}-writers").unlink(missing_ok=True)  # the seeding's writers' queue
             done = f"seeded {self.orders} orders in {time.monotonic() - started:.0f} s"
         flask(["db", "upgrade"], self._url(self.seed_path), echo)
         self._remove(self.run_path)

@@ -48,3 +48,6 @@ def test_every_row_is_measured_and_reported(kind, tmp_path):
         assert f"| {key} |" in text, key
     assert f"{ORDERS:,} orders" in text and "Machine:" in text
     assert not list((tmp_path / "data").glob("run-*")), "the run's copy is removed"
+    # Nothing else is left either: the seed goes (keep_seed=False), and so does what seeding
+    # left beside it (the SQLite writers' queue file).
+    assert not list((tmp_path / "data").iterdir())
