@@ -1,6 +1,7 @@
 """Pooled connections (app/database.py): how many a write request takes, and how a connection
 that died while idle in the pool is found out before a request gets it."""
 import time
+from contextlib import contextmanager
 
 import psycopg
 import pytest
@@ -12,21 +13,28 @@ from app.models import Ticket
 from tests.conftest import bearer
 
 
-def _checkouts(engine):
+@contextmanager
+def counted_checkouts(engine):
     taken = []
-    event.listen(engine, "checkout", lambda *args: taken.append(1))
-    return taken
+
+    def checkout(*_args):
+        taken.append(1)
+
+    event.listen(engine, "checkout", checkout)
+    try:
+        yield taken
+    finally:
+        event.remove(engine, "checkout", checkout)
 
 
-def test_a_ticket_update_reads_and_writes_on_one_connection_on_postgresql(app, client, waiter,
-                                                                         catalog):
+def test_a_ticket_update_takes_one_connection_on_postgresql(app, client, waiter, catalog):
     headers = bearer(waiter, "POS-1")
     made = client.post("/api/tickets", headers=headers, json={
         "name": "Table 1", "items": [{"productCode": "COLA", "quantity": 1}]}).get_json()
     db.session.remove()
-    taken = _checkouts(db.engine)
-    answer = client.put(f"/api/tickets/{made['id']}", headers=headers, json={
-        "name": "Table 1", "items": [{"productCode": "COLA", "quantity": 2}]})
+    with counted_checkouts(db.engine) as taken:
+        answer = client.put(f"/api/tickets/{made['id']}", headers=headers, json={
+            "name": "Table 1", "items": [{"productCode": "COLA", "quantity": 2}]})
     assert answer.status_code == 200, answer.get_json()
     assert answer.get_json()["items"][0]["quantity"] == 2
     # PostgreSQL: the token's read goes on as the write transaction. SQLite ends it first, so
