@@ -26,6 +26,14 @@
     kept = null;
   });
 
+  // htmx wires up swapped-in forms only when they settle, 20 ms on: a click before then would
+  // post the form without htmx and load a whole page. So what was swapped in is wired at once;
+  // htmx skips it at settle, or redoes it, harmlessly. (event.target is what came in: the new
+  // element after an outerHTML swap, the target with new children after an innerHTML one.)
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (window.htmx && event.target.isConnected) window.htmx.process(event.target);
+  });
+
   // A lost connection is said on screen; the next successful poll clears it.
   function banner(show) {
     const el = document.getElementById("offline");
