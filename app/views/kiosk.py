@@ -13,8 +13,11 @@ from app.htmx import is_fragment_request, redirect, render
 from app.services import kiosk, kiosk_links
 from app.services.stations import list_stations
 from app.views.forms import require_submitted
+from app.views.kiosk_cards import age_css, age_text, board_cards
 
 bp = Blueprint("kiosk", __name__)
+bp.add_app_template_global(age_text, "card_age")  # the expo screen's cards, drawn whole
+bp.add_app_template_global(age_css, "card_age_css")
 SESSION_KEY = "kiosk_link_id"
 EXPO_CHOICE = ""  # station names are never empty, so this can only mean the expo screen
 
@@ -65,8 +68,10 @@ def _open_link(secret: str):
 
 
 def _screen(page: str, fragment: str, viewer, board):
-    response = render(page, fragment, board=board,
-                      can_update=kiosk.can_change(viewer, board.target),
+    can_update = kiosk.can_change(viewer, board.target)
+    # A station's cards are kept drawn (app.views.kiosk_cards); the expo's are drawn whole.
+    cards = None if board.target == kiosk_links.EXPO else board_cards(board, can_update)
+    response = render(page, fragment, board=board, cards=cards, can_update=can_update,
                       is_person=not isinstance(viewer, kiosk_links.KioskActor))
     response.headers["Cache-Control"] = "no-store"
     return response
