@@ -67,17 +67,19 @@ class DocumentCache:
                 _, (_, dropped) = self._entries.popitem(last=False)
                 self.size -= sys.getsizeof(dropped) + ENTRY_OVERHEAD
 
-    def get_or_load(self, keyed: list[tuple[str, tuple]], make) -> list[str]:
+    def get_or_load(self, keyed: list[tuple[str, tuple]], make, scope: str = "") -> list[str]:
         """The text of each (order id, key), in that order; the orders not held in that state
-        loaded in one batch and made into text by `make(order)`, and kept."""
-        texts = self.get_many(keyed)
+        loaded in one batch and made into text by `make(order)`, and kept. Texts of one order
+        made in different ways (a row with a checkbox, one without) are held apart by `scope`,
+        so neither pushes the other out."""
+        texts = self.get_many([(order_id + scope, key) for order_id, key in keyed])
         missing = [i for i, text in enumerate(texts) if text is None]
         if missing:
             loaded = orders.load_orders([keyed[i][0] for i in missing])
             for i in missing:
                 order_id, key = keyed[i]
                 texts[i] = make(loaded[order_id])
-                self.put(order_id, key, texts[i])
+                self.put(order_id + scope, key, texts[i])
         return texts
 
     def __len__(self) -> int:

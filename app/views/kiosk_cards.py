@@ -44,18 +44,21 @@ def board_cards(board, can_update: bool) -> list[Markup]:
     """The HTML of each card of `board`, in order."""
     cache = process_cache(current_app, "kiosk_cards", DocumentCache, "KIOSK_CARD_BYTES",
                           DEFAULT_BUDGET)
-    shown = (board.target, can_update, request.script_root)
-    keyed = [(card.order.id, (card.order.version, card.status, card.since,
-                              tuple((line.item.id, line.status) for line in card.lines), shown))
+    # Held per order and screen: an order routed to two stations shows on both, and the two
+    # screens, polling the same process, must not push each other's card out.
+    screen = f"@{board.target}@{can_update:d}"
+    keyed = [(card.order.id + screen, (card.order.version, card.status, card.since,
+                                       tuple((line.item.id, line.status) for line in card.lines),
+                                       request.script_root))
              for card in board.cards]
     texts = cache.get_many(keyed)
     token = generate_csrf()
     drawn = []
-    for index, (card, text, (order_id, key)) in enumerate(zip(board.cards, texts, keyed),
-                                                          start=1):
+    for index, (card, text, (held_as, key)) in enumerate(zip(board.cards, texts, keyed),
+                                                         start=1):
         if text is None:
             text = _draw(card, board, can_update, token)
-            cache.put(order_id, key, text)
+            cache.put(held_as, key, text)
         seconds = int((board.now - card.since).total_seconds())
         drawn.append(Markup(text.replace(INDEX, str(index)).replace(AGE, age_text(seconds))
                             .replace(AGE_CSS, age_css(seconds, board)).replace(TOKEN, token)))

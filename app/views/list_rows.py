@@ -28,9 +28,10 @@ def page_rows(*, user, query, search: str, selectable: bool) -> tuple[list[Marku
     if not keys:
         return [], total
     cache = _row_cache()
-    shown = (selectable, request.script_root)
-    keyed = [(row[0], (row[1], row[2], row[3], shown)) for row in keys]
-    texts = cache.get_or_load(keyed, lambda order: _draw(order, selectable))
+    keyed = [(row[0], (row[1], row[2], row[3], request.script_root)) for row in keys]
+    # A manager's rows (with checkboxes) and a reader's are held apart (scope).
+    texts = cache.get_or_load(keyed, lambda order: _draw(order, selectable),
+                              scope=f"@{selectable:d}")
     return [Markup(text) for text in texts], total
 
 

@@ -65,13 +65,17 @@ def test_a_change_redraws_only_the_rows_it_touched(client, floor, manager, loads
     assert "Drinks" in html and ">Bar<" not in html
 
 
-def test_rows_with_and_without_checkboxes_are_kept_apart(app, client, floor, manager):
+def test_rows_with_and_without_checkboxes_are_kept_apart(app, client, floor, manager, loads):
     sign_in(client, manager)
     assert f'value="{floor[0].id}" form="batch"' in page(client)
     reader = app.test_client()
     sign_in(reader, make_user("reader", [R.ORDER_READ]))
     html = page(reader)
     assert str(floor[0].number) in html and 'form="batch"' not in html
+    # Both kinds held at once: drawn alternately, neither pushes the other out.
+    assert f'value="{floor[0].id}" form="batch"' in page(client)
+    assert 'form="batch"' not in page(reader)
+    assert len(loads) == 2
 
 
 def test_a_text_search_draws_its_rows(client, floor, manager):
