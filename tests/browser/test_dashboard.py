@@ -75,6 +75,7 @@ def test_a_click_the_moment_the_order_is_redrawn_still_goes_through_htmx(page, l
     sign_in(page, live_server, "manager")
     page.get_by_role("link", name="1", exact=True).click()
     expect(page.get_by_role("heading", name=re.compile("Order 1"))).to_be_visible()
+    page.wait_for_load_state("domcontentloaded")  # the deferred scripts (htmx, ours) have run
     page.evaluate("window.stillHere = true; htmx.config.defaultSettleDelay = 2000")
     page.get_by_role("button", name="Item 2 Cola: set Ready").click()
     expect(page.locator("#item-2 td.cell[data-station=Bar]")).to_contain_text("Ready")

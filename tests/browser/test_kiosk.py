@@ -126,6 +126,7 @@ def test_a_key_pressed_the_moment_the_board_is_redrawn_still_goes_through_htmx(
     new_ticket(client, waiter, "Table 1", ("FRIES", 1))
     new_ticket(client, waiter, "Table 2", ("FRIES", 2))
     open_screen(page, live_server.url, kitchen_key)
+    page.wait_for_load_state("domcontentloaded")  # the deferred scripts (htmx, ours) have run
     page.evaluate("htmx.config.defaultSettleDelay = 2000")
     page.keyboard.press(" ")  # Table 1 one stage on; the board is redrawn, not yet settled
     expect(card(page, "Table 1").locator(".head .state")).to_have_text("Processing")
