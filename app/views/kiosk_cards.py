@@ -69,4 +69,4 @@ def _draw(card, board, can_update: bool, token: str) -> str:
     template = current_app.jinja_env.get_template(CARD)
     text = template.render(card=card, board=board, can_update=can_update, index=INDEX,
                            age_text=AGE, age_css=AGE_CSS)
-    return text.replace(token, TOKEN)
+    return text.replace(token, TOKEN) if token else text
