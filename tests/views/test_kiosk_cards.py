@@ -2,7 +2,7 @@
 a board of kept cards is the board drawn afresh, a change redraws just the card it touched, and
 what moves without the order changing (place, age, CSRF token) is filled in at each drawing."""
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -101,9 +101,12 @@ def test_place_age_and_token_are_filled_in_at_each_drawing(app, client, kitchen,
     sign_in(client, manager)
     html = board(client)
     index = r'<span class="index" aria-hidden="true">(\d)</span>'
-    assert re.search(index, card_html(html, kitchen[1])).group(1) == "2"
-    assert 'data-age>0:00<' in card_html(html, kitchen[1])
-    assert "age-fresh" in card_html(html, kitchen[1])
+    card = card_html(html, kitchen[1])
+    assert re.search(index, card).group(1) == "2"
+    since = datetime.fromisoformat(re.search(r'data-since="([^"]+)Z"', card).group(1))
+    waited = int((clock[0] - since).total_seconds())  # moments: the order was just made
+    assert 0 <= waited < 50
+    assert f"data-age>{kiosk_cards.age_text(waited)}<" in card and "age-fresh" in card
     token = TOKEN.search(html).group(1)
     assert set(TOKEN.findall(html)) == {token}
 
@@ -115,7 +118,8 @@ def test_place_age_and_token_are_filled_in_at_each_drawing(app, client, kitchen,
     assert kitchen[1].id not in draws[3:]
     card = card_html(html, kitchen[1])
     assert re.search(index, card).group(1) == "1"
-    assert 'data-age>1h01<' in card and "age-late" in card
+    assert f"data-age>{kiosk_cards.age_text(waited + 3665)}<" in card and "age-late" in card
+    assert "data-age>1h01<" in card
 
     # Another session gets its own token in the same kept cards.
     other = app.test_client()
