@@ -16,11 +16,12 @@ Status changes move status rows alone, in one statement.
 """
 import functools
 
-from sqlalchemy import Select, String, TextClause, bindparam, cast, func, literal, select, text
+from sqlalchemy import Select, String, bindparam, cast, func, literal, select, text
 
 from app import status as S
 from app.extensions import db
 from app.models import Counter, Station
+from app.plain_sql import PlainStatement
 
 PREFIX = "orders."
 ORDER_NUMBER = "order_number"
@@ -55,17 +56,17 @@ def _apply(session, delta: dict[str, int]) -> dict[str, int]:
         params[f"name{i}"], params[f"value{i}"] = name, delta[name]
     # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
-    return dict(session.connection().execute(_upsert(len(names)), params).all())
+    return dict(_upsert(len(names)).execute(session.connection(), params).fetchall())
 
 
 @functools.cache
-def _upsert(size: int) -> TextClause:
+def _upsert(size: int) -> PlainStatement:
     """The upsert of `size` rows, as text: both databases read it alike, and SQLAlchemy cannot
     cache a compiled ON CONFLICT statement, so building one cost more than running it."""
     values = ", ".join(f"(:name{i}, :value{i})" for i in range(size))
-    return text(f"INSERT INTO counters (name, value) VALUES {values} "
+    return PlainStatement(text(f"INSERT INTO counters (name, value) VALUES {values} "
                 "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
-                "RETURNING name, value")
+                "RETURNING name, value"))
 
 
 def move(session, before: str | None, after: str | None, count: int = 1) -> None:

@@ -12,11 +12,12 @@ from sqlalchemy import bindparam, event, inspect, select, update
 from app.extensions import db
 from app.models import Counter, utcnow
 from app.order_models import Order, OrderEvent
+from app.plain_sql import PlainStatement
 
 CHANGES = "changes"
 _LINES = "history_lines"  # session.info: lines recorded in the open transaction
-_BUMP = (update(Counter.__table__).where(Counter.__table__.c.name == CHANGES)
-         .values(value=Counter.__table__.c.value + bindparam("lines")))
+_BUMP = PlainStatement(update(Counter.__table__).where(Counter.__table__.c.name == CHANGES)
+                       .values(value=Counter.__table__.c.value + bindparam("lines")))
 
 
 def record(order: Order, action: str, *, user_name: str | None, level: str | None = None,
@@ -44,7 +45,7 @@ def _count_lines(session) -> None:
     lines = session.info.pop(_LINES, 0)
     if lines:
         session.flush()  # the rows first: the shared counter row is the last lock taken
-        session.connection().execute(_BUMP, {"lines": lines})
+        _BUMP.execute(session.connection(), {"lines": lines})
 
 
 @event.listens_for(db.session, "after_transaction_end")

@@ -6,16 +6,22 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.models import Ticket, TicketItem, utcnow
+from app.plain_sql import PlainStatement
 
 _FIELDS = ("product_code", "quantity", "note", "course")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
-_UPDATE_TICKET = (update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
-                  .values(name=bindparam("new_name"), version=bindparam("new_version"),
-                          last_saved_at=bindparam("saved_at")))
-_UPDATE_ITEM = (update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
-                .values({field: bindparam("new_" + field) for field in _FIELDS}))
-_DELETE_ITEMS = delete(_ITEMS).where(_ITEMS.c.id.in_(bindparam("item_ids", expanding=True)))
-_INSERT_ITEMS = insert(_ITEMS).returning(_ITEMS.c.position, _ITEMS.c.id)
+_UPDATE_TICKET = PlainStatement(
+    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
+    .values(name=bindparam("new_name"), version=bindparam("new_version"),
+            last_saved_at=bindparam("saved_at")))
+_UPDATE_ITEM = PlainStatement(
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
+    .values({field: bindparam("new_" + field) for field in _FIELDS}))
+# Items past the new last position: the surplus, whatever their number.
+_DELETE_ITEMS = PlainStatement(delete(_ITEMS).where(_ITEMS.c.ticket_id == bindparam("ticket_id"),
+                                                    _ITEMS.c.position > bindparam("last")))
+_INSERT_ITEM = PlainStatement(insert(_ITEMS).values(
+    {k: bindparam(k) for k in ("ticket_id", "position", *_FIELDS)}).returning(_ITEMS.c.id))
 
 
 def save_ticket(session, ticket: Ticket, *, name: str, items: list[dict]) -> None:
@@ -24,7 +30,7 @@ def save_ticket(session, ticket: Ticket, *, name: str, items: list[dict]) -> Non
     its values differ, and only the surplus is inserted or deleted."""
     connection = session.connection()
     saved = {"name": name, "version": ticket.version + 1, "last_saved_at": utcnow()}
-    connection.execute(_UPDATE_TICKET, {"ticket_id": ticket.id, "new_name": saved["name"],
+    _UPDATE_TICKET.execute(connection, {"ticket_id": ticket.id, "new_name": saved["name"],
                                         "new_version": saved["version"],
                                         "saved_at": saved["last_saved_at"]})
     old = list(ticket.items)
@@ -33,17 +39,18 @@ def save_ticket(session, ticket: Ticket, *, name: str, items: list[dict]) -> Non
                for item, values in zip(kept, items)
                if any(getattr(item, f) != values[f] for f in _FIELDS)]
     if changed:
-        connection.execute(_UPDATE_ITEM, changed)
+        _UPDATE_ITEM.execute_many(connection, changed)
     if surplus:
-        connection.execute(_DELETE_ITEMS, {"item_ids": [item.id for item in surplus]})
+        _DELETE_ITEMS.execute(connection, {"ticket_id": ticket.id, "last": len(items)})
         for item in surplus:
             session.expunge(item)
     added = [{"ticket_id": ticket.id, "position": position, **values}
              for position, values in enumerate(items[len(old):], start=len(old) + 1)]
     new = []
     if added:
-        ids = dict(connection.execute(_INSERT_ITEMS, added).all())
-        new = [TicketItem(id=ids[row["position"]], **row) for row in added]
+        # One statement per item: a ticket gains one or two at a time.
+        new = [TicketItem(id=_INSERT_ITEM.execute(connection, row).fetchone()[0], **row)
+               for row in added]
         for item in new:
             make_transient_to_detached(item)
             session.add(item)

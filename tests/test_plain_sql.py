@@ -1,0 +1,68 @@
+"""Statements run on the driver's cursor (app/plain_sql.py) write what SQLAlchemy would, inside
+the session's transaction, and are seen by the statement counters."""
+from datetime import datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+
+from app.database import write_transaction
+from app.extensions import db
+from app.models import Counter
+from app.order_models import Order
+from app.plain_sql import PlainStatement
+from tests.conftest import counted_statements
+
+_ORDERS = Order.__table__
+_INSERT = PlainStatement(insert(_ORDERS).values(
+    {c: bindparam(c) for c in ("id", "number", "version", "source", "user_id", "user_user_name",
+                               "user_name", "status", "is_processed", "is_void", "currency",
+                               "sub_total", "discount_total", "shipping_total", "order_total",
+                               "shipping_address", "created_at", "last_saved_at")}))
+_COUNTER = PlainStatement(insert(Counter.__table__).values(
+    name=bindparam("name"), value=bindparam("value")))
+
+
+def _order(waiter, **more) -> dict:
+    return {"id": "0190a0b0-0000-7000-8000-000000000001", "number": 9001, "version": 1,
+            "source": "basket", "user_id": waiter.id, "user_user_name": waiter.user_name,
+            "user_name": waiter.name, "status": "New", "is_processed": False, "is_void": True,
+            "currency": "EUR", "sub_total": Decimal("12.3456"), "discount_total": Decimal("0"),
+            "shipping_total": Decimal("4.95"), "order_total": Decimal("17.2956"),
+            "shipping_address": {"city": "Gent", "lines": ["Kouter 1"]},
+            "created_at": datetime(2026, 3, 4, 5, 6, 7, 891011),
+            "last_saved_at": datetime(2026, 3, 4, 5, 6, 8)} | more
+
+
+def test_values_read_back_as_the_orm_wrote_them(app, waiter):
+    with write_transaction() as session:
+        _INSERT.execute(session.connection(), _order(waiter))
+    db.session.expire_all()
+    order = db.session.get(Order, "0190a0b0-0000-7000-8000-000000000001")
+    assert (order.number, order.is_void, order.is_processed) == (9001, True, False)
+    assert order.sub_total == Decimal("12.3456") and order.shipping_total == Decimal("4.95")
+    assert order.shipping_address == {"city": "Gent", "lines": ["Kouter 1"]}
+    assert order.created_at == datetime(2026, 3, 4, 5, 6, 7, 891011)
+    assert order.completed_at is None and order.note is None
+
+
+def test_runs_inside_the_session_transaction(app):
+    with pytest.raises(RuntimeError):
+        with write_transaction() as session:
+            _COUNTER.execute_many(session.connection(), [{"name": "plain.a", "value": 1},
+                                                         {"name": "plain.b", "value": 2}])
+            raise RuntimeError("rolled back with the rest")
+    assert db.session.scalar(select(Counter).where(Counter.name.like("plain.%"))) is None
+    with write_transaction() as session:
+        _COUNTER.execute_many(session.connection(), [{"name": "plain.a", "value": 1},
+                                                     {"name": "plain.b", "value": 2}])
+    assert dict(db.session.execute(select(Counter.name, Counter.value)
+                                   .where(Counter.name.like("plain.%"))).all()) == \
+        {"plain.a": 1, "plain.b": 2}
+
+
+def test_statement_counters_see_them(app):
+    with counted_statements() as statements:
+        with write_transaction() as session:
+            _COUNTER.execute(session.connection(), {"name": "plain.c", "value": 3})
+    assert sum("INSERT INTO counters" in s for s in statements) == 1
