@@ -105,11 +105,14 @@ def install_sqlite_hooks(engine: Engine) -> None:
 
 
 @contextmanager
-def write_transaction():
+def write_transaction(*, keep_loaded: bool = False):
     """Run the block as one write transaction: committed whole, or rolled back whole.
 
     A read transaction left open by the request (loading the signed-in user, say) is ended first,
     so the write transaction starts fresh and, on SQLite, takes the write lock at its start.
+    `keep_loaded`: objects loaded before stay as they are, not reloaded on first use; for a
+    caller that read what it needs before the transaction on purpose and checks inside it that
+    nothing changed meanwhile (app.services.tickets claims the ticket it read).
     """
     session = db.session()
     if _immediate.get() and session.in_transaction():
@@ -127,7 +130,8 @@ def write_transaction():
         session.commit()
     # Objects outlive commits here (expire_on_commit is off); rows read before this
     # transaction may be stale, so they are reloaded on first use inside it.
-    session.expire_all()
+    if not keep_loaded:
+        session.expire_all()
     token = _immediate.set(True)
     try:
         if go_on:

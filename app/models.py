@@ -155,6 +155,19 @@ class Ticket(db.Model):
         order_by="TicketItem.position", cascade="all, delete-orphan"
     )
 
+    # As app.services.ticket_rows.TicketRow names them, so one serializer shows both.
+    @property
+    def device_name(self) -> str | None:
+        return self.device.name if self.device else None
+
+    @property
+    def user_user_name(self) -> str:
+        return self.user.user_name
+
+    @property
+    def user_name(self) -> str:
+        return self.user.name
+
 
 class TicketItem(db.Model):
     __tablename__ = "ticket_items"

@@ -20,6 +20,7 @@ class PlainStatement:
     def __init__(self, statement):
         self.statement = statement
         self._compiled: dict = {}  # dialect name -> (text, names, processors, fixed)
+        self._results: dict = {}  # dialect name -> the result columns' processors
 
     def _for(self, dialect):
         compiled = self._compiled.get(dialect.name)
@@ -50,6 +51,24 @@ class PlainStatement:
         _announce(connection, cursor, compiled[0], params, False)
         cursor.execute(compiled[0], params)
         return cursor
+
+    def rows(self, connection: Connection, values: dict | None = None) -> list[tuple]:
+        """Run once; answers every row, its values converted by the selected columns' types as
+        SQLAlchemy's result would (a datetime from SQLite's text, a Decimal from its float)."""
+        cursor = self.execute(connection, values)
+        rows = cursor.fetchall()
+        processors = self._results.get(connection.dialect.name)
+        if processors is None:
+            dialect = connection.dialect
+            done = self.statement.compile(dialect=dialect)
+            # The driver's type code of each column, as SQLAlchemy passes it (psycopg's OIDs).
+            processors = [column.type._cached_result_processor(dialect, described[1])
+                          for column, described in zip(done._result_columns,
+                                                       cursor.description)]
+            self._results[dialect.name] = processors
+        if not any(processors):
+            return rows
+        return [tuple(p(v) if p else v for p, v in zip(processors, row)) for row in rows]
 
     def execute_many(self, connection: Connection, rows: list[dict]) -> None:
         """Run once per row of values, in one call to the driver."""

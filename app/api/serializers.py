@@ -70,10 +70,11 @@ def order_json(order, *, include_history: bool = False) -> dict:
 
 
 def ticket_json(ticket) -> dict:
+    """A ticket: a Ticket object, or a ticket as app.services.ticket_rows reads and writes it."""
     return {
         "id": ticket.id, "name": ticket.name,
-        "device": {"name": ticket.device.name} if ticket.device else None,
-        "user": user_summary(ticket.user.user_name, ticket.user.name),
+        "device": {"name": ticket.device_name} if ticket.device_name else None,
+        "user": user_summary(ticket.user_user_name, ticket.user_name),
         "items": [{"productCode": i.product_code, "quantity": i.quantity, "note": i.note,
                    "course": i.course} for i in ticket.items],
         "isClosed": ticket.is_closed, "_v": ticket.version,

@@ -1,63 +1,118 @@
-"""Writing an updated ticket with plain statements, and giving its objects the written values as
-their loaded state, so the transaction has nothing left to flush: the ORM's flush of these two
-rows cost more than the statements (app.services.order_rows does the same for new orders)."""
-from sqlalchemy import bindparam, delete, insert, update
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+"""A ticket read and written as plain rows, on the driver's cursor (app.plain_sql).
 
-from app.models import Ticket, TicketItem, utcnow
+An update reads the ticket with its items, user and device in one statement, before its write
+transaction, and then claims it: one UPDATE that sets the new name, version and save time only
+where the version is still the one read and the ticket still open. A claim that finds no row
+means another writer came first, and the update starts again from a fresh read
+(app.services.tickets). So the write transaction, and on SQLite the database's one write lock,
+holds only the writes; loading the ticket as ORM objects, under a row lock, cost most of an
+update before.
+"""
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import bindparam, delete, false, insert, select, update
+
+from app.models import Device, Ticket, TicketItem, User
 from app.plain_sql import PlainStatement
 
 _FIELDS = ("product_code", "quantity", "note", "course")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
-_UPDATE_TICKET = PlainStatement(
-    update(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
+
+
+@dataclass
+class Line:
+    """An item of a ticket as stored: its row id, its place and its values."""
+    id: int
+    position: int
+    product_code: str
+    quantity: Decimal
+    note: str | None
+    course: int | None
+
+
+@dataclass
+class TicketRow:
+    """A ticket as read or as written; app.api.serializers.ticket_json shows it."""
+    id: str
+    name: str
+    version: int
+    is_closed: bool
+    created_at: datetime
+    last_saved_at: datetime
+    device_name: str | None
+    user_user_name: str
+    user_name: str
+    items: list[Line] = field(default_factory=list)
+
+
+_READ = PlainStatement(
+    select(Ticket.id, Ticket.name, Ticket.version, Ticket.is_closed, Ticket.created_at,
+           Ticket.last_saved_at, Device.name, User.user_name, User.name, TicketItem.id,
+           TicketItem.position, TicketItem.product_code, TicketItem.quantity, TicketItem.note,
+           TicketItem.course)
+    .join(User, User.id == Ticket.user_id)
+    .outerjoin(Device, Device.id == Ticket.device_id)
+    .outerjoin(TicketItem, TicketItem.ticket_id == Ticket.id)
+    .where(Ticket.id == bindparam("ticket_id"))
+    .order_by(TicketItem.position))
+_CLAIM = PlainStatement(
+    update(_TICKETS)
+    .where(_TICKETS.c.id == bindparam("ticket_id"), _TICKETS.c.version == bindparam("read"),
+           _TICKETS.c.is_closed == false())
     .values(name=bindparam("new_name"), version=bindparam("new_version"),
             last_saved_at=bindparam("saved_at")))
 _UPDATE_ITEM = PlainStatement(
     update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
-    .values({field: bindparam("new_" + field) for field in _FIELDS}))
+    .values({f: bindparam("new_" + f, type_=_ITEMS.c[f].type) for f in _FIELDS}))
 # Items past the new last position: the surplus, whatever their number.
 _DELETE_ITEMS = PlainStatement(delete(_ITEMS).where(_ITEMS.c.ticket_id == bindparam("ticket_id"),
                                                     _ITEMS.c.position > bindparam("last")))
 _INSERT_ITEM = PlainStatement(insert(_ITEMS).values(
-    {k: bindparam(k) for k in ("ticket_id", "position", *_FIELDS)}).returning(_ITEMS.c.id))
+    {k: bindparam(k, type_=_ITEMS.c[k].type) for k in ("ticket_id", "position", *_FIELDS)}
+).returning(_ITEMS.c.id))
 
 
-def save_ticket(session, ticket: Ticket, *, name: str, items: list[dict]) -> None:
-    """Give the locked, loaded `ticket` its new name, the next version and `items` (each a dict
-    of product_code, quantity, note and course), position by position: a row is updated where
-    its values differ, and only the surplus is inserted or deleted."""
-    connection = session.connection()
-    saved = {"name": name, "version": ticket.version + 1, "last_saved_at": utcnow()}
-    _UPDATE_TICKET.execute(connection, {"ticket_id": ticket.id, "new_name": saved["name"],
-                                        "new_version": saved["version"],
-                                        "saved_at": saved["last_saved_at"]})
-    old = list(ticket.items)
-    kept, surplus = old[:len(items)], old[len(items):]
-    changed = [{"item_id": item.id, **{"new_" + f: values[f] for f in _FIELDS}}
-               for item, values in zip(kept, items)
-               if any(getattr(item, f) != values[f] for f in _FIELDS)]
+def read_ticket(connection, ticket_id: str) -> TicketRow | None:
+    rows = _READ.rows(connection, {"ticket_id": str(ticket_id)})
+    if not rows:
+        return None
+    first = rows[0]
+    return TicketRow(*first[:9], items=[Line(*row[9:]) for row in rows if row[9] is not None])
+
+
+def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow | None:
+    """Give the ticket its new name, next version and save time if it is still as read and open;
+    answers it so, or None when another writer changed or closed it meanwhile."""
+    done = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
+                                       "new_name": name, "new_version": ticket.version + 1,
+                                       "saved_at": saved_at})
+    if done.rowcount != 1:
+        return None
+    return TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at, saved_at,
+                     ticket.device_name, ticket.user_user_name, ticket.user_name,
+                     list(ticket.items))
+
+
+def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
+    """Give the claimed `ticket` these `items` (dicts of product_code, quantity, note and
+    course), place by place: a row is updated where its values differ, and only the surplus is
+    inserted or deleted. The values given are kept, not those read back: an answer shows 2 for
+    a quantity sent as 2."""
+    old = ticket.items
+    changed = [{"item_id": line.id, **{"new_" + f: values[f] for f in _FIELDS}}
+               for line, values in zip(old, items)
+               if any(getattr(line, f) != values[f] for f in _FIELDS)]
     if changed:
         _UPDATE_ITEM.execute_many(connection, changed)
-    if surplus:
+    if len(old) > len(items):
         _DELETE_ITEMS.execute(connection, {"ticket_id": ticket.id, "last": len(items)})
-        for item in surplus:
-            session.expunge(item)
-    added = [{"ticket_id": ticket.id, "position": position, **values}
-             for position, values in enumerate(items[len(old):], start=len(old) + 1)]
-    new = []
-    if added:
-        # One statement per item: a ticket gains one or two at a time.
-        new = [TicketItem(id=_INSERT_ITEM.execute(connection, row).fetchone()[0], **row)
-               for row in added]
-        for item in new:
-            make_transient_to_detached(item)
-            session.add(item)
-    # The values given, not those read back: an answer shows 2 for a quantity sent as 2.
-    for item, values in zip(kept, items):
-        for field in _FIELDS:
-            set_committed_value(item, field, values[field])
-    for key, value in saved.items():
-        set_committed_value(ticket, key, value)
-    set_committed_value(ticket, "items", kept + new)
+    lines = [Line(line.id, line.position, *(values[f] for f in _FIELDS))
+             for line, values in zip(old, items)]
+    # One statement per new item: a ticket gains one or two at a time.
+    for position, values in enumerate(items[len(old):], start=len(old) + 1):
+        row = {"ticket_id": ticket.id, "position": position, **values}
+        new_id = _INSERT_ITEM.execute(connection, row).fetchone()[0]
+        lines.append(Line(new_id, position, *(values[f] for f in _FIELDS)))
+    ticket.items = lines

@@ -17,6 +17,7 @@ from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Device, Product, Ticket, TicketItem, User, utcnow
+from app.services.ticket_rows import TicketRow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.query import Member, Query, QuerySpec, condition_clause
 from app.services import ticket_rows
@@ -119,7 +120,7 @@ def _totals(lines) -> dict:
     return totals
 
 
-def _earlier_routing(session, ticket: Ticket) -> dict:
+def _earlier_routing(session, ticket_id: str | None) -> dict:
     """(code, note) -> (name, unit price, station ids) of what earlier orders of the ticket sent."""
     rows = session.execute(
         select(OrderItem.product_code, OrderItem.note, OrderItem.name, OrderItem.unit_price,
@@ -127,7 +128,7 @@ def _earlier_routing(session, ticket: Ticket) -> dict:
         .join(Order, Order.id == OrderItem.order_id)
         .join(OrderCell, OrderCell.item_id == OrderItem.id)
         .join(OrderEntry, OrderEntry.id == OrderCell.entry_id)
-        .where(Order.ticket_id == ticket.id, Order.is_void.is_(False))
+        .where(Order.ticket_id == ticket_id, Order.is_void.is_(False))
         .order_by(OrderItem.id)
     ).all()
     routing: dict = {}
@@ -138,8 +139,18 @@ def _earlier_routing(session, ticket: Ticket) -> dict:
     return routing
 
 
-def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
-              before: dict, after: dict, order: list, lines: list[LineInput]) -> list[Order]:
+@dataclass
+class _Plan:
+    """The orders a change makes, worked out before its write transaction."""
+    added: list[ItemSpec]
+    removed: list[ItemSpec]
+    stations: dict
+
+
+def _plan(session, *, ticket_id: str | None, device: Device | None, before: dict, after: dict,
+          order: list, lines: list[LineInput]) -> _Plan:
+    """The items of the order of what was added and of the void order of what was taken away.
+    Raises Invalid naming each new line whose product is unknown or routed nowhere."""
     added, removed = [], []
     for key in order:
         delta = after.get(key, Decimal(0)) - before.get(key, Decimal(0))
@@ -149,7 +160,7 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
             removed.append((key, delta))
     codes = {key[0] for key, _ in added + removed}
     products = {p.code: p for p in
-                session.scalars(_PRODUCTS, {"codes": sorted(codes)}).unique()}
+                session.scalars(_PRODUCTS, {"codes": sorted(codes)}).unique()} if codes else {}
     loaded_stations = {s.id: s for p in products.values() for s in p.stations}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
@@ -177,7 +188,7 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
         raise Invalid(errors)
     removed_specs = []
     if removed:
-        routing = _earlier_routing(session, ticket)
+        routing = _earlier_routing(session, ticket_id)
         for key, delta in removed:
             name, price, stations = routing.get(key[:2], (None, None, []))
             product = products.get(key[0])
@@ -189,13 +200,19 @@ def _generate(session, *, ticket: Ticket, user: User, device: Device | None,
                 note=key[1], course=key[2] if key[2] is not None
                 else (product.course if product else None)))
         removed_specs = [s for s in removed_specs if s.station_ids]
+    return _Plan(added_specs, removed_specs, loaded_stations)
+
+
+def _make_orders(session, plan: _Plan, *, ticket, user: User, device: Device | None
+                 ) -> list[Order]:
+    """Write the plan's orders for `ticket` (anything with its id and current name)."""
     made = []
-    for specs, is_void in ((added_specs, False), (removed_specs, True)):
+    for specs, is_void in ((plan.added, False), (plan.removed, True)):
         if specs:
             made.append(create_order(session, OrderSpec(
                 source="ticket", user=user, items=specs, ticket=ticket, is_void=is_void,
                 device_name=device.name if device else None,
-                currency=current_app.config["DEFAULT_CURRENCY"]), stations=loaded_stations))
+                currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations))
     return made
 
 
@@ -222,8 +239,9 @@ def create_ticket(*, user: User, device: Device | None, name: str,
                         for i, line in enumerate(lines, start=1)]
         session.add(ticket)
         session.flush()  # the orders' rows refer to it
-        orders = _generate(session, ticket=ticket, user=user, device=device, before={},
-                           after=_totals(lines), order=_keys_in_order(lines), lines=lines)
+        plan = _plan(session, ticket_id=None, device=device, before={},
+                     after=_totals(lines), order=_keys_in_order(lines), lines=lines)
+        orders = _make_orders(session, plan, ticket=ticket, user=user, device=device)
     return ticket, orders
 
 
@@ -238,31 +256,66 @@ def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
     return ticket
 
 
+class _Overtaken(Exception):
+    """Another writer changed the ticket between this update's read and its claim."""
+
+
+CLAIM_ATTEMPTS = 20
+
+
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
                   lines: list[LineInput], version: int | None = None
-                  ) -> tuple[Ticket, list[Order]]:
+                  ) -> tuple[TicketRow, list[Order]]:
     """Replace the ticket's name and items; generate orders for the difference.
 
-    Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket).
+    The ticket is read, and the orders worked out, before the write transaction, which first
+    claims the ticket as read (app.services.ticket_rows); should another writer have come first,
+    all of it is done again from a fresh read, as a writer queued on a lock would have.
+    Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
+    changed by others on every attempt).
     """
     _require(user, R.TICKET_UPDATE)
     _validate(name, lines)
-    with write_transaction() as session:
-        ticket = _locked_open_ticket(session, ticket_id, version)
+    name = name.strip()
+    for _ in range(CLAIM_ATTEMPTS):
+        session = db.session()
+        ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
+        if ticket is None:
+            raise NotFound("No such ticket.")
+        check_version(ticket.version, version)
+        if ticket.is_closed:
+            raise Conflict("The ticket is closed.", member_name="isClosed")
         old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course)
                      for i in ticket.items]
-        before, after = _totals(old_lines), _totals(lines)
-        renamed = name.strip() != ticket.name
-        layout_changed = [line.key + (line.quantity,) for line in old_lines] != \
-            [line.key + (line.quantity,) for line in lines]
-        if not renamed and not layout_changed:
+        if name == ticket.name and [line.key + (line.quantity,) for line in old_lines] == \
+                [line.key + (line.quantity,) for line in lines]:
             return ticket, []
-        ticket_rows.save_ticket(session, ticket, name=name.strip(),
-                                items=[_item_values(line) for line in lines])
-        orders = _generate(session, ticket=ticket, user=user, device=device,
-                           before=before, after=after,
-                           order=_keys_in_order(lines, old_lines), lines=lines)
-    return ticket, orders
+        plan = _plan(session, ticket_id=ticket.id, device=device, before=_totals(old_lines),
+                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
+        try:
+            with write_transaction(keep_loaded=True) as session:
+                claimed = ticket_rows.claim(session.connection(), ticket, name=name,
+                                            saved_at=utcnow())
+                if claimed is None:
+                    raise _Overtaken
+                ticket_rows.save_items(session.connection(), claimed,
+                                       [_item_values(line) for line in lines])
+                orders = _make_orders(session, plan, ticket=claimed, user=user, device=device)
+        except _Overtaken:
+            continue
+        _forget(session, ticket.id)
+        return claimed, orders
+    raise Conflict("The ticket is being changed by others; try again.")
+
+
+def _forget(session, ticket_id: str) -> None:
+    """Expire the ticket's objects the session may hold: their rows were written beside it."""
+    held = session.identity_map.get(session.identity_key(Ticket, ticket_id))
+    if held is None:
+        return
+    for item in held.__dict__.get("items", ()):  # only a collection already loaded
+        session.expire(item)
+    session.expire(held)
 
 
 def close_ticket(*, user: User, ticket_id: str, version: int | None = None) -> Ticket:

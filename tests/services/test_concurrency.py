@@ -234,3 +234,72 @@ def test_parallel_edits_of_one_user_at_one_version_save_once(app, admin, manager
     db.session.expire_all()
     stored = db.session.get(User, manager_id)
     assert stored.version == version + 1 and stored.name.startswith("Editor ")
+
+
+def _overtaken_once(monkeypatch, overtake):
+    """Make the first ticket update run `overtake` (another writer, in another thread and
+    session) after reading the ticket and before claiming it; answers the updates' reads."""
+    from app.services import tickets
+
+    reads, real = [], tickets._plan
+
+    def plan(*args, **kwargs):
+        reads.append(kwargs["before"])
+        if len(reads) == 1:
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pool.submit(overtake).result()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tickets, "_plan", plan)
+    return reads
+
+
+def test_an_update_overtaken_after_its_read_starts_again_from_the_new_ticket(
+        app, client, catalog, waiter, monkeypatch):
+    headers = bearer(waiter, "POS-1")
+    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
+        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+
+    def overtake():
+        r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
+            "name": "Table 9", "items": [{"productCode": "COLA", "quantity": 3}]})
+        assert r.status_code == 200, r.json
+
+    reads = _overtaken_once(monkeypatch, overtake)
+    r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
+        "name": "Table 9b", "items": [{"productCode": "COLA", "quantity": 5}]})
+    assert r.status_code == 200, r.json
+    assert (r.json["name"], r.json["_v"], r.json["items"][0]["quantity"]) == ("Table 9b", 3, 5)
+    # Read at 1 cola, overtaken (the other writer read 1 too), read again at 3.
+    assert [sum(before.values()) for before in reads] == [1, 1, 3]
+    db.session.expire_all()
+    made = db.session.scalars(select(Order).where(Order.ticket_id == ticket_id)
+                              .order_by(Order.number)).all()
+    assert [o.items[0].quantity for o in made] == [1, 2, 2]
+    assert [o.ticket_name for o in made] == ["Table 9", "Table 9", "Table 9b"]
+
+
+@pytest.mark.parametrize("named_version", [False, True])
+def test_an_update_overtaken_by_a_close_is_refused_and_writes_nothing(
+        app, client, catalog, waiter, monkeypatch, named_version):
+    headers = bearer(waiter, "POS-1")
+    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
+        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+
+    def close():
+        assert client.post(f"/api/tickets/{ticket_id}/close", headers=headers).status_code == 200
+
+    _overtaken_once(monkeypatch, close)
+    r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
+        "name": "Table 9", "items": [{"productCode": "COLA", "quantity": 5}],
+        **({"_v": 1} if named_version else {})})
+    assert r.status_code == 409, r.json
+    if named_version:  # the second read finds version 2: the write named version 1
+        assert r.json["errorCode"] == 6, r.json
+    else:
+        assert r.json["errors"][0]["memberName"] == "isClosed", r.json
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(Order)
+                             .where(Order.ticket_id == ticket_id)) == 1
+    stored = client.get(f"/api/tickets/{ticket_id}", headers=headers).json
+    assert (stored["isClosed"], stored["_v"], stored["items"][0]["quantity"]) == (True, 2, 1)
