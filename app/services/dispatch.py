@@ -13,7 +13,7 @@ transaction, so a slow printer holds no lock and no request:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from app import rights as R
@@ -34,7 +34,8 @@ from app.errors import Conflict, Forbidden, NotFound
 from app.extensions import db
 from app.models import Station, User, new_guid, utcnow
 from app.order_models import Order
-from app.services import history
+from app.services import history, order_rows
+from app.services.order_rows import NewOrder
 
 SENDING_TYPES = ("printer", "webhook")
 WAKE = "dispatch_wake"  # session.info flag: jobs were queued, wake the sender after commit
@@ -60,16 +61,19 @@ def queue_locked_order(order: Order, *, user_name: str | None, now: datetime) ->
     entries = [e for e in order.entries if _wants_job(e)]
     if not entries:
         return False
-    # An order still being built (app.services.order_factory) has no rows yet, so no jobs: they
-    # are added by add_first_jobs once its rows are written.
-    new = inspect(order).transient
+    # An order still being built (app.services.order_factory) has no rows yet: its jobs are
+    # written with them.
+    new = isinstance(order, NewOrder)
     jobs = {} if new else {j.entry_id: j for j in db.session.scalars(
         select(DispatchJob).where(DispatchJob.order_id == order.id, DispatchJob.kind == DISPATCH))}
     changed = False
     for entry in entries:
         job = jobs.get(entry.id)
         if job is None:
-            if not new:
+            if new:
+                order.jobs.append(order_rows.first_job(entry, kind=DISPATCH, state=QUEUED,
+                                                       user_name=user_name, now=now))
+            else:
                 db.session.add(_first_job(entry, user_name=user_name, now=now))
             detail = f"{_slip(entry.station)} queued for {entry.station.name}"
         elif job.state == FAILED:
@@ -91,14 +95,6 @@ def _first_job(entry, *, user_name: str | None, now: datetime) -> DispatchJob:
     return DispatchJob(order_id=entry.order_id, entry_id=entry.id, station_id=entry.station_id,
                        kind=DISPATCH, state=QUEUED, attempts=0, due_at=now,
                        requested_by=user_name, created_at=now)
-
-
-def add_first_jobs(order: Order, *, user_name: str | None) -> None:
-    """Add the jobs queue_locked_order queued for an order it processed while it was being
-    built, now that its rows are written (processing set its last save to that moment)."""
-    for entry in order.entries:
-        if _wants_job(entry):
-            db.session.add(_first_job(entry, user_name=user_name, now=order.last_saved_at))
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.models import Counter, utcnow
 from app.order_models import Order, OrderEvent
 from app.plain_sql import PlainStatement
+from app.services.order_rows import NewOrder
 
 CHANGES = "changes"
 _LINES = "history_lines"  # session.info: lines recorded in the open transaction
@@ -22,9 +23,17 @@ _BUMP = PlainStatement(update(Counter.__table__).where(Counter.__table__.c.name 
 
 def record(order: Order, action: str, *, user_name: str | None, level: str | None = None,
            target: str | None = None, from_status: str | None = None,
-           to_status: str | None = None, detail: str | None = None, at=None) -> OrderEvent:
+           to_status: str | None = None, detail: str | None = None, at=None
+           ) -> OrderEvent | None:
     """Add a line to the order's history; the change counter counts it when the transaction
     commits, and not at all if it rolls back."""
+    if isinstance(order, NewOrder):  # being built: its lines are written with its rows
+        order.history.append({"action": action, "level": level, "target": target,
+                              "from_status": from_status, "to_status": to_status,
+                              "user_name": user_name, "detail": detail, "at": at or utcnow()})
+        session = db.session()
+        session.info[_LINES] = session.info.get(_LINES, 0) + 1
+        return None
     event = OrderEvent(action=action, level=level, target=target, from_status=from_status,
                        to_status=to_status, user_name=user_name, detail=detail,
                        at=at or utcnow())

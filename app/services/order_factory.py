@@ -1,8 +1,8 @@
 """Creating orders: numbers, items, station entries, cells and the first history line.
 
 Used by ticket updates and basket checkouts, always inside their write transaction. The order is
-built and processed in memory, then written with one plain INSERT per table (app.services.
-order_rows): the ORM's flush of the same rows cost several times more than the statements.
+built and processed in memory as plain values, then written with one plain INSERT per table
+(app.services.order_rows): ORM objects for the same rows cost several times the statements.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -14,8 +14,9 @@ from app import money
 from app import status as S
 from app.errors import FieldError, Invalid
 from app.models import Station, Ticket, User, new_ordered_guid, utcnow
-from app.order_models import Order, OrderEntry, OrderItem
-from app.services import counts, dispatch, history, order_rows
+from app.order_models import Order
+from app.services import counts, history, order_rows
+from app.services.order_rows import NewEntry, NewItem, NewOrder
 from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
 from app.services.processing import process_locked_order
 
@@ -49,7 +50,7 @@ class OrderSpec:
     created_at: object = field(default=None)
 
 
-def _stations(session, station_ids, known: dict | None) -> dict[int, Station]:
+def _stations(session, station_ids, known: dict | None) -> dict:
     """The stations by id: those the caller loaded in this transaction, the rest in one query."""
     found = {sid: known[sid] for sid in station_ids if known and sid in known}
     missing = [sid for sid in station_ids if sid not in found]
@@ -59,11 +60,11 @@ def _stations(session, station_ids, known: dict | None) -> dict[int, Station]:
     return found
 
 
-def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | None = None
-                 ) -> Order:
+def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> Order:
     """Write the order, processed when AUTO_PROCESS is on, and return it as a persistent object
-    of the session. `stations` may hold the stations of the items, loaded in this transaction.
-    Raises Invalid if the amounts do not fit the money columns."""
+    of the session. `stations` may hold the stations of the items by id (Station objects, or
+    anything with their id, name, type and is_active), read in this transaction or checked in
+    it. Raises Invalid if the amounts do not fit the money columns."""
     now = spec.created_at or utcnow()
     totals = [money.quantize(i.quantity * i.unit_price, spec.currency) for i in spec.items]
     sub_total = sum(totals, Decimal(0))
@@ -73,24 +74,22 @@ def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | Non
     shipping = money.quantize(spec.shipping_total, spec.currency)
     station_ids = sorted({sid for item in spec.items for sid in item.station_ids})
     stations = _stations(session, station_ids, stations)
-    order_id = new_ordered_guid()
-    order = Order(
-        id=order_id, number=None, version=1, source=spec.source,
-        ticket_id=spec.ticket.id if spec.ticket else None,
-        ticket_name=spec.ticket.name if spec.ticket else None,
-        device_name=spec.device_name, user_id=spec.user.id,
-        user_user_name=spec.user.user_name, user_name=spec.user.name, status=S.NEW,
-        is_processed=False, is_void=spec.is_void, currency=spec.currency,
-        sub_total=sub_total, discount_total=discount, shipping_total=shipping,
-        order_total=sub_total - discount + shipping, shipping_method=spec.shipping_method,
-        shipping_address=spec.shipping_address, note=spec.note,
-        created_at=now, last_saved_at=now, completed_at=None, deleted_at=None, history=[],
-        entries=[OrderEntry(order_id=order_id, station_id=sid, station=stations[sid],
-                            processed_at=None, is_open=True) for sid in station_ids],
-        items=[OrderItem(order_id=order_id, item_no=item_no, product_code=i.product_code,
-                         name=i.name, quantity=i.quantity, unit_price=i.unit_price,
-                         total=totals[item_no - 1], note=i.note, course=i.course,
-                         project_guid=i.project_guid)
+    order = NewOrder(
+        columns=dict(
+            id=new_ordered_guid(), number=None, version=1, source=spec.source,
+            ticket_id=spec.ticket.id if spec.ticket else None,
+            ticket_name=spec.ticket.name if spec.ticket else None,
+            device_name=spec.device_name, user_id=spec.user.id,
+            user_user_name=spec.user.user_name, user_name=spec.user.name, status=S.NEW,
+            is_processed=False, is_void=spec.is_void, currency=spec.currency,
+            sub_total=sub_total, discount_total=discount, shipping_total=shipping,
+            order_total=sub_total - discount + shipping, shipping_method=spec.shipping_method,
+            shipping_address=spec.shipping_address, note=spec.note,
+            created_at=now, last_saved_at=now, completed_at=None, deleted_at=None),
+        entries=[NewEntry(station=stations[sid]) for sid in station_ids],
+        items=[NewItem(item_no=item_no, product_code=i.product_code, name=i.name,
+                       quantity=i.quantity, unit_price=i.unit_price, total=totals[item_no - 1],
+                       note=i.note, course=i.course, project_guid=i.project_guid)
                for item_no, i in enumerate(spec.items, start=1)],
     )
     detail = "void order" if spec.is_void else None
@@ -98,15 +97,12 @@ def create_order(session, spec: OrderSpec, *, stations: dict[int, Station] | Non
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"
     history.record(order, "created", user_name=spec.user.user_name, detail=detail, at=now)
     # Processing a new order changes only what is still in memory: it is written whole below.
-    processed = current_app.config["AUTO_PROCESS"] and \
+    if current_app.config["AUTO_PROCESS"]:
         process_locked_order(order, user_name=spec.user.user_name)
     # The number and the counters last, just before the rows go in: their rows are every
     # creator's, held until commit, so nothing that can be done before taking them waits after.
     order.number = counts.add_new_orders(session, counts.membership(
         status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
-    order_rows.write_new_order(session, order, cells=[
+    return order_rows.write_new_order(session, order, cells=[
         (item_no, sid) for item_no, i in enumerate(spec.items, start=1)
         for sid in dict.fromkeys(i.station_ids)])
-    if processed:
-        dispatch.add_first_jobs(order, user_name=spec.user.user_name)
-    return order

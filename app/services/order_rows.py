@@ -1,19 +1,25 @@
-"""Writing a new order's rows with plain INSERT statements, one per table, and handing the order
-to the session as if the ORM had written it.
+"""A new order built as plain values, written with one plain INSERT per table, and handed to the
+session as an Order object as if the ORM had written it.
 
-The order, its entries and items are built (and processed) in memory by app.services.
-order_factory; the ORM's flush of the same rows cost several times what the statements do. The
-keys of entries and items come back from RETURNING, matched by what is unique within the order
-(an entry's station, an item's number), so each statement carries all its rows at once. Cells
-and history lines are not kept as objects: they load from their rows when first read.
+app.services.order_factory builds the order (and processes it) as a NewOrder: building and then
+writing Order, OrderEntry, OrderItem and OrderEvent objects cost several times what the
+statements do. The statements run on the driver's cursor (app.plain_sql). The keys of entries
+and items come back from RETURNING, matched by what is unique within the order (an entry's
+station, an item's number), so each statement carries all its rows at once. The Order object
+handed back has its columns only: its entries, items, cells and history load from their rows
+when first read.
 """
 import functools
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import del_attribute
 
 from app import status as S
+from app.dispatch_models import DispatchJob
+from app.models import new_guid
 from app.order_models import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.plain_sql import PlainStatement
 
@@ -25,15 +31,72 @@ def _keys(model, *, with_id: bool = False) -> list[str]:
 _ORDER_KEYS = _keys(Order, with_id=True)
 _ENTRY_KEYS, _ITEM_KEYS, _EVENT_KEYS = _keys(OrderEntry), _keys(OrderItem), _keys(OrderEvent)
 _CELL_KEYS = ("order_id", "item_id", "entry_id", "status")
+_JOB_KEYS = ("order_id", "entry_id", "station_id", "kind", "state", "delivery_id", "attempts",
+             "due_at", "requested_by", "created_at")
+
+
+@dataclass
+class NewEntry:
+    """The order's entry at one station. `station` is anything with the id, name, type and
+    isActive of a Station (processing reads them)."""
+    station: object
+    processed_at: datetime | None = None
+    is_open: bool = True
+    order_id: str | None = None
+    id: int | None = None  # known once written
+
+    @property
+    def station_id(self) -> int:
+        return self.station.id
+
+
+@dataclass
+class NewItem:
+    item_no: int
+    product_code: str
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    total: Decimal
+    note: str | None = None
+    course: int | None = None
+    project_guid: str | None = None
+    order_id: str | None = None
+
+
+@dataclass
+class NewOrder:
+    """An order being built: its columns as attributes (those of Order), its entries and items,
+    the history lines recorded so far and the dispatch jobs to add once its rows are in."""
+    columns: dict
+    entries: list[NewEntry]
+    items: list[NewItem]
+    history: list[dict] = field(default_factory=list)
+    jobs: list[dict] = field(default_factory=list)
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["columns"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name, value):
+        if name in _ORDER_KEYS:
+            self.columns[name] = value
+        else:
+            super().__setattr__(name, value)
 
 
 def _insert(model, keys) -> PlainStatement:
-    return PlainStatement(insert(model.__table__).values({k: bindparam(k) for k in keys}))
+    table = model.__table__
+    return PlainStatement(insert(table).values(
+        {k: bindparam(k, type_=table.c[k].type) for k in keys}))
 
 
 _INSERT_ORDER = _insert(Order, _ORDER_KEYS)
 _INSERT_CELLS = _insert(OrderCell, _CELL_KEYS)
 _INSERT_EVENTS = _insert(OrderEvent, _EVENT_KEYS)
+_INSERT_JOBS = _insert(DispatchJob, _JOB_KEYS)
 
 
 @functools.cache
@@ -57,29 +120,39 @@ def _rows(connection, model, unique: str, objects) -> dict:
                 .execute(connection, values).fetchall())
 
 
-def _values(obj, keys) -> dict:
-    return {key: getattr(obj, key) for key in keys}
+def first_job(entry: NewEntry, *, kind: str, state: str, user_name: str | None,
+              now: datetime) -> dict:
+    """A dispatch job for an entry of a new order, written with the order's rows."""
+    return {"entry": entry, "station_id": entry.station_id, "kind": kind, "state": state,
+            "delivery_id": new_guid(), "attempts": 0, "due_at": now,
+            "requested_by": user_name, "created_at": now}
 
 
-def write_new_order(session, order: Order, *, cells: list[tuple[int, int]]) -> None:
-    """Insert the transient `order` with its entries, items, history lines and a New cell for
-    each (item number, station id) of `cells`; then make the order, its entries and items
-    persistent objects of the session, with nothing left to flush."""
+def write_new_order(session, order: NewOrder, *, cells: list[tuple[int, int]]) -> Order:
+    """Insert `order` with its entries, items, history lines, jobs and a New cell for each
+    (item number, station id) of `cells`; answers it as an Order of the session, its columns
+    loaded and nothing left to flush."""
     connection = session.connection()
-    _INSERT_ORDER.execute(connection, _values(order, _ORDER_KEYS))
+    order_id = order.id
+    for entry in order.entries:
+        entry.order_id = order_id
+    for item in order.items:
+        item.order_id = order_id
+    _INSERT_ORDER.execute(connection, order.columns)
     entry_ids = _rows(connection, OrderEntry, "station_id", order.entries)
     item_ids = _rows(connection, OrderItem, "item_no", order.items)
     _INSERT_CELLS.execute_many(connection, [
-        {"order_id": order.id, "item_id": item_ids[item_no], "entry_id": entry_ids[sid],
+        {"order_id": order_id, "item_id": item_ids[item_no], "entry_id": entry_ids[sid],
          "status": S.NEW} for item_no, sid in cells])
-    _INSERT_EVENTS.execute_many(connection, [{**_values(e, _EVENT_KEYS), "order_id": order.id}
-                                             for e in order.history])
+    _INSERT_EVENTS.execute_many(connection, [{**line, "order_id": order_id}
+                                             for line in order.history])
     for entry in order.entries:
         entry.id = entry_ids[entry.station_id]
-    for item in order.items:
-        item.id = item_ids[item.item_no]
-    # Kept, the session would insert the lines again; unset, they load from their rows.
-    del_attribute(order, "history")
-    for obj in (order, *order.entries, *order.items):
-        make_transient_to_detached(obj)
-    session.add(order)
+    if order.jobs:
+        _INSERT_JOBS.execute_many(connection, [
+            {**{k: v for k, v in job.items() if k != "entry"}, "order_id": order_id,
+             "entry_id": job["entry"].id} for job in order.jobs])
+    written = Order(**order.columns)
+    make_transient_to_detached(written)
+    session.add(written)
+    return written
