@@ -8,13 +8,14 @@ means another writer came first, and the update starts again from a fresh read
 holds only the writes; loading the ticket as ORM objects, under a row lock, cost most of an
 update before.
 """
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import bindparam, delete, false, insert, select, update
 
-from app.models import Device, Ticket, TicketItem, User
+from app.models import Device, Product, Station, Ticket, TicketItem, User, product_stations
 from app.plain_sql import PlainStatement
 
 _FIELDS = ("product_code", "quantity", "note", "course")
@@ -72,6 +73,50 @@ _DELETE_ITEMS = PlainStatement(delete(_ITEMS).where(_ITEMS.c.ticket_id == bindpa
 _INSERT_ITEM = PlainStatement(insert(_ITEMS).values(
     {k: bindparam(k, type_=_ITEMS.c[k].type) for k in ("ticket_id", "position", *_FIELDS)}
 ).returning(_ITEMS.c.id))
+
+
+@dataclass(frozen=True)
+class StationRow:
+    """What routing and processing read of a station."""
+    id: int
+    name: str
+    type: str
+    is_active: bool
+
+
+@dataclass
+class ProductRow:
+    code: str
+    name: str
+    price: Decimal
+    course: int | None
+    stations: list[StationRow] = field(default_factory=list)  # by name, as Product.stations
+
+
+@functools.cache
+def _products(size: int) -> PlainStatement:
+    """The products of `size` codes with their stations, one row per (product, station)."""
+    return PlainStatement(
+        select(Product.code, Product.name, Product.price, Product.course, Station.id,
+               Station.name, Station.type, Station.is_active)
+        .outerjoin(product_stations, product_stations.c.product_id == Product.id)
+        .outerjoin(Station, Station.id == product_stations.c.station_id)
+        .where(Product.code.in_([bindparam(f"code{i}") for i in range(size)]))
+        .order_by(Product.code, Station.name))
+
+
+def read_products(connection, codes) -> dict[str, ProductRow]:
+    """The products of these codes, by code; unknown codes are left out."""
+    codes = sorted(set(codes))
+    if not codes:
+        return {}
+    found: dict[str, ProductRow] = {}
+    for code, name, price, course, *station in _products(len(codes)).rows(
+            connection, {f"code{i}": code for i, code in enumerate(codes)}):
+        product = found.setdefault(code, ProductRow(code, name, price, course))
+        if station[0] is not None:
+            product.stations.append(StationRow(*station))
+    return found
 
 
 def read_ticket(connection, ticket_id: str) -> TicketRow | None:

@@ -16,7 +16,7 @@ from app import rights as R
 from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.models import Device, Product, Ticket, TicketItem, User, utcnow
+from app.models import Device, Ticket, TicketItem, User, utcnow
 from app.services.ticket_rows import TicketRow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.query import Member, Query, QuerySpec, condition_clause
@@ -41,8 +41,6 @@ _LOCKED_TICKET = (select(Ticket).where(Ticket.id == bindparam("ticket_id"))
                   .options(joinedload(Ticket.items), joinedload(Ticket.device),
                            joinedload(Ticket.user))
                   .execution_options(populate_existing=True))
-_PRODUCTS = (select(Product).options(joinedload(Product.stations))
-             .where(Product.code.in_(bindparam("codes", expanding=True))))
 _COLUMNS = {"id": Ticket.id, "name": Ticket.name, "isClosed": Ticket.is_closed,
             "userUserName": User.user_name, "createdDateUtc": Ticket.created_at,
             "lastSavedDateUtc": Ticket.last_saved_at}
@@ -158,9 +156,8 @@ def _plan(session, *, ticket_id: str | None, device: Device | None, before: dict
             added.append((key, delta))
         elif delta < 0:
             removed.append((key, delta))
-    codes = {key[0] for key, _ in added + removed}
-    products = {p.code: p for p in
-                session.scalars(_PRODUCTS, {"codes": sorted(codes)}).unique()} if codes else {}
+    products = ticket_rows.read_products(session.connection(),
+                                         {key[0] for key, _ in added + removed})
     loaded_stations = {s.id: s for p in products.values() for s in p.stations}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
