@@ -9,10 +9,15 @@ app's dialect, their values converted by the column types' own bind processors, 
 the database is what `Connection.execute` would have sent, on the same connection and in the
 same transaction.
 
+On PostgreSQL a run of statements that need no answer before the next one can go in one round
+trip (`pipeline`); their cursors are read once the block ends.
+
 Only plain statements qualify: no expanding IN lists (their text depends on the values), and
 an INSERT names its columns with bind parameters (`.values(name=bindparam(...))`): no column
 default is applied here, and a key column left out must stay out of the text.
 """
+from contextlib import contextmanager
+
 from sqlalchemy.engine import Connection
 
 
@@ -77,6 +82,20 @@ class PlainStatement:
         params = [self._params(compiled, row) for row in rows]
         _announce(connection, cursor, compiled[0], params, True)
         cursor.executemany(compiled[0], params)
+
+
+@contextmanager
+def pipeline(connection: Connection):
+    """On PostgreSQL, send the block's statements without waiting for each answer, and wait for
+    all of them at its end: one round trip instead of one each. A cursor's rows and rowcount
+    are read after the block. On SQLite, where there is no round trip, the block runs as is.
+    An error in any statement is raised at the end of the block, and the ones after it do not
+    run; the caller's transaction then rolls back as it would have."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    with connection.connection.driver_connection.pipeline():
+        yield
 
 
 def _cursor(connection: Connection):

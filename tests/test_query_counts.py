@@ -58,10 +58,10 @@ PINNED = {
     # this station's cells, the all-day counts
     "kiosk-refresh": 7,
     # the token with its user and device; the ticket with its items, device and user; the
-    # products with their stations; then in one write transaction: the ticket claimed (its
-    # name, version and save time) and its changed item; the order number and the counters in
-    # one upsert; the order, its entries, items, cells and history lines, one insert each; the
-    # change counter
+    # products with their stations; then in one write transaction, in one round trip on
+    # PostgreSQL: the ticket claimed (its name, version and save time) and its changed item;
+    # the order number and the counters in one upsert; the order, its entries, items, cells
+    # and history lines, one insert each; the change counter
     "ticket-update": 12,  # 27 when the ORM flushed the order piece by piece
 }
 # bench/rows.py's filter and sort (status=Completed), on the status these orders have, so the

@@ -45,18 +45,24 @@ def station_key(station_id: int) -> str:
     return f"{PREFIX}station.{station_id}"
 
 
-def _apply(session, delta: dict[str, int]) -> dict[str, int]:
+def _send(session, delta: dict[str, int]):
     """Add each delta to its row (made when missing) in one statement, rows in name order;
-    answers the new values of the rows."""
+    answers the cursor of the rows' new values (None when nothing moves)."""
     names = [name for name in sorted(delta) if delta[name]]
     if not names:
-        return {}
+        return None
     params = {}
     for i, name in enumerate(names):
         params[f"name{i}"], params[f"value{i}"] = name, delta[name]
     # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
-    return dict(_upsert(len(names)).execute(session.connection(), params).fetchall())
+    return _upsert(len(names)).execute(session.connection(), params)
+
+
+def _apply(session, delta: dict[str, int]) -> dict[str, int]:
+    """As `_send`; answers the new values of the rows."""
+    cursor = _send(session, delta)
+    return dict(cursor.fetchall()) if cursor is not None else {}
 
 
 @functools.cache
@@ -87,15 +93,22 @@ def membership(*, status: str, is_void: bool, source: str, station_ids) -> dict[
     return delta
 
 
-def add_new_orders(session, delta: dict[str, int], count: int = 1) -> int:
-    """`count` new orders entered the counted rows (`delta` sums their `membership`): reserve
-    that many consecutive order numbers in the same statement and return the first.
+def add_new_order(session, delta: dict[str, int]) -> None:
+    """One new order entered the counted rows (`delta` is its `membership`), and the next order
+    number is reserved for it in the same statement: `reserved_number()` reads it, in the same
+    transaction, for the order's row. Nothing is read back, so this can go in a pipeline
+    (app.plain_sql).
 
     The order-number row is updated in place, so on PostgreSQL concurrent creators queue on its
     row lock and on SQLite on the write lock: no two orders ever get the same number.
     """
-    values = _apply(session, {**delta, ORDER_NUMBER: count})
-    return values[ORDER_NUMBER] - count + 1
+    _send(session, {**delta, ORDER_NUMBER: 1})
+
+
+def reserved_number():
+    """The order number the transaction's last `add_new_order` reserved, as an expression for
+    the order's INSERT: the order-number row as this transaction left it."""
+    return select(Counter.value).where(Counter.name == ORDER_NUMBER).scalar_subquery()
 
 
 def add_orders(session, delta: dict[str, int]) -> None:

@@ -57,6 +57,14 @@ def _count_lines(session) -> None:
         _BUMP.execute(session.connection(), {"lines": lines})
 
 
+def count_lines_now(session) -> None:
+    """Move the change counter by the lines recorded so far, now rather than at commit: for a
+    writer whose last statements go in one pipeline (app.plain_sql), so the bump is in it."""
+    lines = session.info.pop(_LINES, 0)
+    if lines:
+        _BUMP.execute(session.connection(), {"lines": lines})
+
+
 @event.listens_for(db.session, "after_transaction_end")
 def _forget_lines(session, transaction) -> None:
     if transaction.parent is None:  # rolled back or closed: its lines were never written

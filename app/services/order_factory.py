@@ -36,7 +36,7 @@ class ItemSpec:
 @dataclass
 class OrderSpec:
     source: str
-    user: User
+    user: User  # or anything with its id, user_name and name
     items: list[ItemSpec]
     currency: str
     device_name: str | None = None
@@ -101,7 +101,7 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
         process_locked_order(order, user_name=spec.user.user_name)
     # The number and the counters last, just before the rows go in: their rows are every
     # creator's, held until commit, so nothing that can be done before taking them waits after.
-    order.number = counts.add_new_orders(session, counts.membership(
+    counts.add_new_order(session, counts.membership(
         status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
     return order_rows.write_new_order(session, order, cells=[
         (item_no, sid) for item_no, i in enumerate(spec.items, start=1)

@@ -3,18 +3,18 @@ session as an Order object as if the ORM had written it.
 
 app.services.order_factory builds the order (and processes it) as a NewOrder: building and then
 writing Order, OrderEntry, OrderItem and OrderEvent objects cost several times what the
-statements do. The statements run on the driver's cursor (app.plain_sql). The keys of entries
-and items come back from RETURNING, matched by what is unique within the order (an entry's
-station, an item's number), so each statement carries all its rows at once. The Order object
-handed back has its columns only: its entries, items, cells and history load from their rows
-when first read.
+statements do. The statements run on the driver's cursor (app.plain_sql), and none needs an
+answer from the one before: the order's number is read from its counter row by the INSERT
+itself, and cells and jobs find their item and entry by what is unique within the order (an
+item's number, an entry's station). So on PostgreSQL they can all go in one round trip. The
+Order object handed back has its columns, all but the number: that, its entries, items, cells
+and history load from their rows when first read.
 """
-import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, insert, inspect
+from sqlalchemy import bindparam, insert, inspect, literal, select
 from sqlalchemy.orm import make_transient_to_detached
 
 from app import status as S
@@ -22,6 +22,7 @@ from app.dispatch_models import DispatchJob
 from app.models import new_guid
 from app.order_models import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.plain_sql import PlainStatement
+from app.services import counts
 
 
 def _keys(model, *, with_id: bool = False) -> list[str]:
@@ -30,9 +31,8 @@ def _keys(model, *, with_id: bool = False) -> list[str]:
 
 _ORDER_KEYS = _keys(Order, with_id=True)
 _ENTRY_KEYS, _ITEM_KEYS, _EVENT_KEYS = _keys(OrderEntry), _keys(OrderItem), _keys(OrderEvent)
-_CELL_KEYS = ("order_id", "item_id", "entry_id", "status")
-_JOB_KEYS = ("order_id", "entry_id", "station_id", "kind", "state", "delivery_id", "attempts",
-             "due_at", "requested_by", "created_at")
+_JOB_KEYS = ("station_id", "kind", "state", "delivery_id", "attempts", "due_at", "requested_by",
+             "created_at")
 
 
 @dataclass
@@ -42,8 +42,7 @@ class NewEntry:
     station: object
     processed_at: datetime | None = None
     is_open: bool = True
-    order_id: str | None = None
-    id: int | None = None  # known once written
+    id: None = None  # not written yet: nothing refers to it by id
 
     @property
     def station_id(self) -> int:
@@ -87,72 +86,73 @@ class NewOrder:
             super().__setattr__(name, value)
 
 
-def _insert(model, keys) -> PlainStatement:
+def _typed(table, key: str, name: str | None = None):
+    return bindparam(name or key, type_=table.c[key].type)
+
+
+def _insert(model, keys, **computed) -> PlainStatement:
     table = model.__table__
     return PlainStatement(insert(table).values(
-        {k: bindparam(k, type_=table.c[k].type) for k in keys}))
+        {**{k: _typed(table, k) for k in keys}, **computed}))
 
 
-_INSERT_ORDER = _insert(Order, _ORDER_KEYS)
-_INSERT_CELLS = _insert(OrderCell, _CELL_KEYS)
+_ORDERS, _ENTRIES, _ITEMS = Order.__table__, OrderEntry.__table__, OrderItem.__table__
+_CELLS, _JOBS = OrderCell.__table__, DispatchJob.__table__
+_INSERT_ORDER = _insert(Order, [k for k in _ORDER_KEYS if k != "number"],
+                        number=counts.reserved_number())
+_INSERT_ENTRIES = _insert(OrderEntry, _ENTRY_KEYS)
+_INSERT_ITEMS = _insert(OrderItem, _ITEM_KEYS)
 _INSERT_EVENTS = _insert(OrderEvent, _EVENT_KEYS)
-_INSERT_JOBS = _insert(DispatchJob, _JOB_KEYS)
 
 
-@functools.cache
-def _insert_returning(model, size: int, unique: str) -> PlainStatement:
-    """`size` rows in one INSERT, answering (unique column, id) per row: one statement for all
-    of an order's entries or items, cached per number of rows."""
-    keys = _ENTRY_KEYS if model is OrderEntry else _ITEM_KEYS
-    table = model.__table__
-    return PlainStatement(insert(table).values(
-        # Typed here: SQLAlchemy gives the column's type to the first row's parameters only.
-        [{k: bindparam(f"{k}_{i}", type_=table.c[k].type) for k in keys} for i in range(size)]
-    ).returning(table.c[unique], table.c.id))
+def _entry_id():
+    return (select(_ENTRIES.c.id)
+            .where(_ENTRIES.c.order_id == bindparam("order_id"),
+                   _ENTRIES.c.station_id == _typed(_ENTRIES, "station_id"))
+            .scalar_subquery())
 
 
-def _rows(connection, model, unique: str, objects) -> dict:
-    if not objects:
-        return {}
-    keys = _ENTRY_KEYS if model is OrderEntry else _ITEM_KEYS
-    values = {f"{k}_{i}": getattr(obj, k) for i, obj in enumerate(objects) for k in keys}
-    return dict(_insert_returning(model, len(objects), unique)
-                .execute(connection, values).fetchall())
+_INSERT_CELLS = PlainStatement(insert(_CELLS).from_select(
+    ["order_id", "item_id", "entry_id", "status"],
+    select(bindparam("order_id", type_=_CELLS.c.order_id.type), _ITEMS.c.id, _entry_id(),
+           literal(S.NEW, _CELLS.c.status.type))
+    .where(_ITEMS.c.order_id == bindparam("order_id"),
+           _ITEMS.c.item_no == _typed(_ITEMS, "item_no"))))
+_INSERT_JOBS = PlainStatement(insert(_JOBS).values(
+    order_id=bindparam("order_id", type_=_JOBS.c.order_id.type), entry_id=_entry_id(),
+    **{k: _typed(_JOBS, k) for k in _JOB_KEYS}))
 
 
 def first_job(entry: NewEntry, *, kind: str, state: str, user_name: str | None,
               now: datetime) -> dict:
     """A dispatch job for an entry of a new order, written with the order's rows."""
-    return {"entry": entry, "station_id": entry.station_id, "kind": kind, "state": state,
+    return {"station_id": entry.station_id, "kind": kind, "state": state,
             "delivery_id": new_guid(), "attempts": 0, "due_at": now,
             "requested_by": user_name, "created_at": now}
 
 
 def write_new_order(session, order: NewOrder, *, cells: list[tuple[int, int]]) -> Order:
-    """Insert `order` with its entries, items, history lines, jobs and a New cell for each
-    (item number, station id) of `cells`; answers it as an Order of the session, its columns
-    loaded and nothing left to flush."""
+    """Insert `order`, numbered by the reservation the transaction made last (app.services.
+    counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
+    (item number, station id) of `cells`; answers it as an Order of the session, nothing left
+    to flush. Reads nothing back, so all of it can go in one pipeline (app.plain_sql)."""
     connection = session.connection()
     order_id = order.id
-    for entry in order.entries:
-        entry.order_id = order_id
-    for item in order.items:
-        item.order_id = order_id
     _INSERT_ORDER.execute(connection, order.columns)
-    entry_ids = _rows(connection, OrderEntry, "station_id", order.entries)
-    item_ids = _rows(connection, OrderItem, "item_no", order.items)
+    _INSERT_ENTRIES.execute_many(connection, [
+        {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
+         "is_open": e.is_open} for e in order.entries])
+    _INSERT_ITEMS.execute_many(connection, [
+        {**{k: getattr(i, k) for k in _ITEM_KEYS}, "order_id": order_id} for i in order.items])
     _INSERT_CELLS.execute_many(connection, [
-        {"order_id": order_id, "item_id": item_ids[item_no], "entry_id": entry_ids[sid],
-         "status": S.NEW} for item_no, sid in cells])
+        {"order_id": order_id, "item_no": item_no, "station_id": sid} for item_no, sid in cells])
     _INSERT_EVENTS.execute_many(connection, [{**line, "order_id": order_id}
                                              for line in order.history])
-    for entry in order.entries:
-        entry.id = entry_ids[entry.station_id]
     if order.jobs:
         _INSERT_JOBS.execute_many(connection, [
-            {**{k: v for k, v in job.items() if k != "entry"}, "order_id": order_id,
-             "entry_id": job["entry"].id} for job in order.jobs])
+            {**job, "order_id": order_id} for job in order.jobs])
     written = Order(**order.columns)
     make_transient_to_detached(written)
     session.add(written)
+    session.expire(written, ["number"])  # the database's: loaded when first read
     return written

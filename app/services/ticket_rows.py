@@ -24,8 +24,9 @@ _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
 
 @dataclass
 class Line:
-    """An item of a ticket as stored: its row id, its place and its values."""
-    id: int
+    """An item of a ticket as stored: its row id (None for one just added), its place and its
+    values."""
+    id: int | None
     position: int
     product_code: str
     quantity: Decimal
@@ -70,9 +71,8 @@ _UPDATE_ITEM = PlainStatement(
 # Items past the new last position: the surplus, whatever their number.
 _DELETE_ITEMS = PlainStatement(delete(_ITEMS).where(_ITEMS.c.ticket_id == bindparam("ticket_id"),
                                                     _ITEMS.c.position > bindparam("last")))
-_INSERT_ITEM = PlainStatement(insert(_ITEMS).values(
-    {k: bindparam(k, type_=_ITEMS.c[k].type) for k in ("ticket_id", "position", *_FIELDS)}
-).returning(_ITEMS.c.id))
+_INSERT_ITEMS = PlainStatement(insert(_ITEMS).values(
+    {k: bindparam(k, type_=_ITEMS.c[k].type) for k in ("ticket_id", "position", *_FIELDS)}))
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,21 @@ def read_products(connection, codes) -> dict[str, ProductRow]:
     return found
 
 
+@functools.cache
+def _stations(size: int) -> PlainStatement:
+    return PlainStatement(select(Station.id, Station.name, Station.type, Station.is_active)
+                          .where(Station.id.in_([bindparam(f"id{i}") for i in range(size)])))
+
+
+def read_stations(connection, ids) -> dict[int, StationRow]:
+    """The stations of these ids, by id; unknown ids are left out."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {row[0]: StationRow(*row) for row in
+            _stations(len(ids)).rows(connection, {f"id{i}": sid for i, sid in enumerate(ids)})}
+
+
 def read_ticket(connection, ticket_id: str) -> TicketRow | None:
     rows = _READ.rows(connection, {"ticket_id": str(ticket_id)})
     if not rows:
@@ -127,24 +142,35 @@ def read_ticket(connection, ticket_id: str) -> TicketRow | None:
     return TicketRow(*first[:9], items=[Line(*row[9:]) for row in rows if row[9] is not None])
 
 
-def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow | None:
-    """Give the ticket its new name, next version and save time if it is still as read and open;
-    answers it so, or None when another writer changed or closed it meanwhile."""
-    done = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
-                                       "new_name": name, "new_version": ticket.version + 1,
-                                       "saved_at": saved_at})
-    if done.rowcount != 1:
-        return None
-    return TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at, saved_at,
-                     ticket.device_name, ticket.user_user_name, ticket.user_name,
-                     list(ticket.items))
+class Claim:
+    """A claim sent: `ticket` as it is once the claim holds, `won` whether it held. In a
+    pipeline (app.plain_sql), `won` is known only after it."""
+
+    def __init__(self, cursor, ticket: TicketRow):
+        self.cursor, self.ticket = cursor, ticket
+
+    @property
+    def won(self) -> bool:
+        return self.cursor.rowcount == 1
+
+
+def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> Claim:
+    """Give the ticket its new name, next version and save time if it is still as read and
+    open; the claim is lost when another writer changed or closed it meanwhile."""
+    cursor = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
+                                         "new_name": name, "new_version": ticket.version + 1,
+                                         "saved_at": saved_at})
+    return Claim(cursor, TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at,
+                                   saved_at, ticket.device_name, ticket.user_user_name,
+                                   ticket.user_name, list(ticket.items)))
 
 
 def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
     """Give the claimed `ticket` these `items` (dicts of product_code, quantity, note and
     course), place by place: a row is updated where its values differ, and only the surplus is
     inserted or deleted. The values given are kept, not those read back: an answer shows 2 for
-    a quantity sent as 2."""
+    a quantity sent as 2. Reads nothing back (new items' ids stay unknown), so it can go in a
+    pipeline."""
     old = ticket.items
     changed = [{"item_id": line.id, **{"new_" + f: values[f] for f in _FIELDS}}
                for line, values in zip(old, items)
@@ -155,9 +181,9 @@ def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
         _DELETE_ITEMS.execute(connection, {"ticket_id": ticket.id, "last": len(items)})
     lines = [Line(line.id, line.position, *(values[f] for f in _FIELDS))
              for line, values in zip(old, items)]
-    # One statement per new item: a ticket gains one or two at a time.
-    for position, values in enumerate(items[len(old):], start=len(old) + 1):
-        row = {"ticket_id": ticket.id, "position": position, **values}
-        new_id = _INSERT_ITEM.execute(connection, row).fetchone()[0]
-        lines.append(Line(new_id, position, *(values[f] for f in _FIELDS)))
+    added = [{"ticket_id": ticket.id, "position": position, **values}
+             for position, values in enumerate(items[len(old):], start=len(old) + 1)]
+    if added:
+        _INSERT_ITEMS.execute_many(connection, added)
+    lines += [Line(None, row["position"], *(row[f] for f in _FIELDS)) for row in added]
     ticket.items = lines

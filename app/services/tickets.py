@@ -20,7 +20,8 @@ from app.models import Device, Ticket, TicketItem, User, utcnow
 from app.services.ticket_rows import TicketRow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
 from app.query import Member, Query, QuerySpec, condition_clause
-from app.services import ticket_rows
+from app.plain_sql import pipeline
+from app.services import history, ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
 
@@ -137,16 +138,27 @@ def _earlier_routing(session, ticket_id: str | None) -> dict:
     return routing
 
 
+@dataclass(frozen=True)
+class _Author:
+    """The user an order records, read before the write transaction: a rolled back attempt
+    expires the User object, and nothing may be loaded inside (app.plain_sql.pipeline)."""
+    id: int
+    user_name: str
+    name: str
+
+
 @dataclass
 class _Plan:
     """The orders a change makes, worked out before its write transaction."""
     added: list[ItemSpec]
     removed: list[ItemSpec]
     stations: dict
+    author: _Author
+    device_name: str | None
 
 
-def _plan(session, *, ticket_id: str | None, device: Device | None, before: dict, after: dict,
-          order: list, lines: list[LineInput]) -> _Plan:
+def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, before: dict,
+          after: dict, order: list, lines: list[LineInput]) -> _Plan:
     """The items of the order of what was added and of the void order of what was taken away.
     Raises Invalid naming each new line whose product is unknown or routed nowhere."""
     added, removed = [], []
@@ -197,18 +209,23 @@ def _plan(session, *, ticket_id: str | None, device: Device | None, before: dict
                 note=key[1], course=key[2] if key[2] is not None
                 else (product.course if product else None)))
         removed_specs = [s for s in removed_specs if s.station_ids]
-    return _Plan(added_specs, removed_specs, loaded_stations)
+    # Every station the orders go to, read now: the write transaction reads nothing (a void
+    # goes where the original went, which may be no product's station any more).
+    wanted = {sid for spec in added_specs + removed_specs for sid in spec.station_ids}
+    loaded_stations.update(ticket_rows.read_stations(session.connection(),
+                                                     wanted - loaded_stations.keys()))
+    return _Plan(added_specs, removed_specs, loaded_stations,
+                 _Author(user.id, user.user_name, user.name), device.name if device else None)
 
 
-def _make_orders(session, plan: _Plan, *, ticket, user: User, device: Device | None
-                 ) -> list[Order]:
+def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
     """Write the plan's orders for `ticket` (anything with its id and current name)."""
     made = []
     for specs, is_void in ((plan.added, False), (plan.removed, True)):
         if specs:
             made.append(create_order(session, OrderSpec(
-                source="ticket", user=user, items=specs, ticket=ticket, is_void=is_void,
-                device_name=device.name if device else None,
+                source="ticket", user=plan.author, items=specs, ticket=ticket, is_void=is_void,
+                device_name=plan.device_name,
                 currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations))
     return made
 
@@ -236,9 +253,9 @@ def create_ticket(*, user: User, device: Device | None, name: str,
                         for i, line in enumerate(lines, start=1)]
         session.add(ticket)
         session.flush()  # the orders' rows refer to it
-        plan = _plan(session, ticket_id=None, device=device, before={},
+        plan = _plan(session, ticket_id=None, user=user, device=device, before={},
                      after=_totals(lines), order=_keys_in_order(lines), lines=lines)
-        orders = _make_orders(session, plan, ticket=ticket, user=user, device=device)
+        orders = _make_orders(session, plan, ticket=ticket)
     return ticket, orders
 
 
@@ -287,21 +304,26 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
         if name == ticket.name and [line.key + (line.quantity,) for line in old_lines] == \
                 [line.key + (line.quantity,) for line in lines]:
             return ticket, []
-        plan = _plan(session, ticket_id=ticket.id, device=device, before=_totals(old_lines),
+        plan = _plan(session, ticket_id=ticket.id, user=user, device=device,
+                     before=_totals(old_lines),
                      after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
         try:
             with write_transaction(keep_loaded=True) as session:
-                claimed = ticket_rows.claim(session.connection(), ticket, name=name,
-                                            saved_at=utcnow())
-                if claimed is None:
+                connection = session.connection()
+                # Nothing here needs an answer before the next statement: on PostgreSQL, all
+                # of it goes in one round trip, and the claim is checked at its end.
+                with pipeline(connection):
+                    claim = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
+                    ticket_rows.save_items(connection, claim.ticket,
+                                           [_item_values(line) for line in lines])
+                    orders = _make_orders(session, plan, ticket=claim.ticket)
+                    history.count_lines_now(session)  # the shared row last, as at commit
+                if not claim.won:
                     raise _Overtaken
-                ticket_rows.save_items(session.connection(), claimed,
-                                       [_item_values(line) for line in lines])
-                orders = _make_orders(session, plan, ticket=claimed, user=user, device=device)
         except _Overtaken:
             continue
         _forget(session, ticket.id)
-        return claimed, orders
+        return claim.ticket, orders
     raise Conflict("The ticket is being changed by others; try again.")
 
 
