@@ -66,3 +66,33 @@ def test_statement_counters_see_them(app):
         with write_transaction() as session:
             _COUNTER.execute(session.connection(), {"name": "plain.c", "value": 3})
     assert sum("INSERT INTO counters" in s for s in statements) == 1
+
+
+def test_plain_objects_are_loaded_as_the_orm_would_load_them(app, waiter):
+    from app.models import Device, Token, User
+    from app.plain_sql import PlainObjects
+    from app.services.users import authenticate, hash_secret
+    from tests.conftest import bearer
+
+    secret = bearer(waiter, "POS-1")["Authorization"].split()[1]
+    with_device = PlainObjects(
+        lambda columns: columns.join_from(Token, User, Token.user_id == User.id)
+        .outerjoin(Device, Token.device_id == Device.id)
+        .where(Token.token_hash == bindparam("digest")), Token, User, Device)
+    db.session.remove()
+    session = db.session()
+    token, user, device = with_device.first(session, {"digest": hash_secret(secret)})
+    assert (user.user_name, device.name, token.user is user, token.device is device) == \
+        ("waiter", "POS-1", True, True)
+    with counted_statements() as statements:
+        assert (user.rights, user.is_active, token.expires_at > token.created_at) == \
+            (waiter.rights, True, True)
+        session.flush()
+    assert statements == []  # every column was loaded, and nothing is left to write
+    # A second read hands back the session's own objects.
+    assert with_device.first(session, {"digest": hash_secret(secret)})[1] is user
+    assert with_device.first(session, {"digest": "unknown"}) is None
+    assert authenticate(secret).user is user
+
+    signed_in_alone = bearer(waiter)["Authorization"].split()[1]
+    assert with_device.first(session, {"digest": hash_secret(signed_in_alone)})[2] is None

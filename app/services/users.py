@@ -17,6 +17,7 @@ from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
 from app.extensions import db
 from app.models import ApiKey, Device, Token, User, utcnow
+from app.plain_sql import PlainObjects
 from app.services.common import check_version
 
 _hasher = PasswordHasher()
@@ -222,11 +223,13 @@ class Credential:
 API_KEY_PREFIX = "ohk_"
 
 
-# Built once: every API request authenticates, and building a statement costs as much as
-# running this one.
-_TOKEN_WITH_USER = (select(Token, User, Device).join(User, Token.user_id == User.id)
-                    .outerjoin(Device, Token.device_id == Device.id)
-                    .where(Token.token_hash == bindparam("digest")))
+# Every API request authenticates: the token, its user and device come in one plain statement
+# and are handed to the session as loaded objects (the ORM's loading cost several times it).
+_TOKEN_WITH_USER = PlainObjects(
+    lambda columns: columns.join_from(Token, User, Token.user_id == User.id)
+    .outerjoin(Device, Token.device_id == Device.id)
+    .where(Token.token_hash == bindparam("digest")),
+    Token, User, Device)
 _API_KEY_WITH_USER = (select(ApiKey, User).join(User, ApiKey.user_id == User.id)
                       .where(ApiKey.key_hash == bindparam("digest")))
 
@@ -235,7 +238,8 @@ def authenticate(secret: str) -> Credential | None:
     """The credential for a bearer secret, or None when unknown, expired or revoked.
 
     The secret's row, its user and its device come in one statement (the relationships then
-    find them in the session without another)."""
+    find them in the session without another). An unknown secret leaves nothing in the
+    session; a known one that is refused leaves its objects, as loading them would."""
     if not secret:
         return None
     if secret.startswith(API_KEY_PREFIX):
@@ -246,7 +250,7 @@ def authenticate(secret: str) -> Credential | None:
         if key.revoked_at is not None or not user.is_active:
             return None
         return Credential(user=user, api_key=key)
-    row = db.session.execute(_TOKEN_WITH_USER, {"digest": hash_secret(secret)}).first()
+    row = _TOKEN_WITH_USER.first(db.session(), {"digest": hash_secret(secret)})
     if row is None:
         return None
     token, user, device = row
