@@ -88,7 +88,9 @@ def install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        # On the driver's connection: through SQLAlchemy, the BEGIN cost as much as a query.
+        connection.connection.driver_connection.execute(
+            "BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
     checkins = itertools.count(1)
 

@@ -33,22 +33,23 @@ class PlainStatement:
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             done = self.statement.compile(dialect=dialect)
-            processors = {name: bind.type._cached_bind_processor(dialect)
-                          for name, bind in done.binds.items()}
-            names = tuple(done.positiontup) if done.positional else None
-            compiled = (str(done), names,
-                        {n: p for n, p in processors.items() if p is not None},
-                        dict(done.params))
+            names = done.positiontup if done.positional else list(done.binds)
+            # Per parameter, in the driver's order: its name, its type's bind processor (None
+            # when the driver takes the value as it is) and its value when none is given.
+            plan = [(name, done.binds[name].type._cached_bind_processor(dialect),
+                     done.params.get(name)) for name in names]
+            compiled = (str(done), done.positional, plan)
             self._compiled[dialect.name] = compiled
         return compiled
 
-    def _params(self, compiled, values: dict):
-        _, names, processors, fixed = compiled
-        params = {**fixed, **values}
-        for name, processor in processors.items():
-            if name in params:
-                params[name] = processor(params[name])
-        return tuple(params[n] for n in names) if names else params
+    @staticmethod
+    def _params(compiled, values: dict):
+        _, positional, plan = compiled
+        converted = [(name, values[name] if name in values else default)
+                     if processor is None else
+                     (name, processor(values[name] if name in values else default))
+                     for name, processor, default in plan]
+        return tuple(v for _, v in converted) if positional else dict(converted)
 
     def execute(self, connection: Connection, values: dict | None = None):
         """Run once; answers the driver's cursor (rows of RETURNING, unconverted)."""

@@ -45,7 +45,7 @@ def station_key(station_id: int) -> str:
     return f"{PREFIX}station.{station_id}"
 
 
-def _send(session, delta: dict[str, int]):
+def _send(connection, delta: dict[str, int]):
     """Add each delta to its row (made when missing) in one statement, rows in name order;
     answers the cursor of the rows' new values (None when nothing moves)."""
     names = [name for name in sorted(delta) if delta[name]]
@@ -56,12 +56,12 @@ def _send(session, delta: dict[str, int]):
         params[f"name{i}"], params[f"value{i}"] = name, delta[name]
     # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
-    return _upsert(len(names)).execute(session.connection(), params)
+    return _upsert(len(names)).execute(connection, params)
 
 
 def _apply(session, delta: dict[str, int]) -> dict[str, int]:
     """As `_send`; answers the new values of the rows."""
-    cursor = _send(session, delta)
+    cursor = _send(session.connection(), delta)
     return dict(cursor.fetchall()) if cursor is not None else {}
 
 
@@ -93,7 +93,7 @@ def membership(*, status: str, is_void: bool, source: str, station_ids) -> dict[
     return delta
 
 
-def add_new_order(session, delta: dict[str, int]) -> None:
+def add_new_order(connection, delta: dict[str, int]) -> None:
     """One new order entered the counted rows (`delta` is its `membership`), and the next order
     number is reserved for it in the same statement: `reserved_number()` reads it, in the same
     transaction, for the order's row. Nothing is read back, so this can go in a pipeline
@@ -102,7 +102,7 @@ def add_new_order(session, delta: dict[str, int]) -> None:
     The order-number row is updated in place, so on PostgreSQL concurrent creators queue on its
     row lock and on SQLite on the write lock: no two orders ever get the same number.
     """
-    _send(session, {**delta, ORDER_NUMBER: 1})
+    _send(connection, {**delta, ORDER_NUMBER: 1})
 
 
 def reserved_number():

@@ -57,12 +57,13 @@ def _count_lines(session) -> None:
         _BUMP.execute(session.connection(), {"lines": lines})
 
 
-def count_lines_now(session) -> None:
+def count_lines_now(session, connection) -> None:
     """Move the change counter by the lines recorded so far, now rather than at commit: for a
-    writer whose last statements go in one pipeline (app.plain_sql), so the bump is in it."""
+    writer whose last statements go in one pipeline (app.plain_sql), so the bump is in it.
+    `connection` is the session's, in its transaction."""
     lines = session.info.pop(_LINES, 0)
     if lines:
-        _BUMP.execute(session.connection(), {"lines": lines})
+        _BUMP.execute(connection, {"lines": lines})
 
 
 @event.listens_for(db.session, "after_transaction_end")

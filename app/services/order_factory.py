@@ -101,8 +101,9 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
         process_locked_order(order, user_name=spec.user.user_name)
     # The number and the counters last, just before the rows go in: their rows are every
     # creator's, held until commit, so nothing that can be done before taking them waits after.
-    counts.add_new_order(session, counts.membership(
+    connection = session.connection()
+    counts.add_new_order(connection, counts.membership(
         status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
-    return order_rows.write_new_order(session, order, cells=[
+    return order_rows.write_new_order(session, connection, order, cells=[
         (item_no, sid) for item_no, i in enumerate(spec.items, start=1)
         for sid in dict.fromkeys(i.station_ids)])

@@ -131,12 +131,13 @@ def first_job(entry: NewEntry, *, kind: str, state: str, user_name: str | None,
             "requested_by": user_name, "created_at": now}
 
 
-def write_new_order(session, order: NewOrder, *, cells: list[tuple[int, int]]) -> Order:
+def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[int, int]]
+                    ) -> Order:
     """Insert `order`, numbered by the reservation the transaction made last (app.services.
     counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
     (item number, station id) of `cells`; answers it as an Order of the session, nothing left
-    to flush. Reads nothing back, so all of it can go in one pipeline (app.plain_sql)."""
-    connection = session.connection()
+    to flush. Reads nothing back, so all of it can go in one pipeline (app.plain_sql).
+    `connection` is the session's, in its transaction."""
     order_id = order.id
     _INSERT_ORDER.execute(connection, order.columns)
     _INSERT_ENTRIES.execute_many(connection, [

@@ -317,7 +317,8 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                     ticket_rows.save_items(connection, claim.ticket,
                                            [_item_values(line) for line in lines])
                     orders = _make_orders(session, plan, ticket=claim.ticket)
-                    history.count_lines_now(session)  # the shared row last, as at commit
+                    # The shared change counter last, as at commit.
+                    history.count_lines_now(session, connection)
                 if not claim.won:
                     raise _Overtaken
         except _Overtaken:
