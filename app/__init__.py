@@ -3,6 +3,7 @@ import os
 
 from flask import Flask
 
+from app.api.early_tickets import register_early_tickets
 from app.api.kept_lists import register_kept_lists
 from app.views.kept_pages import register_kept_pages
 from app.config import load_config
@@ -27,7 +28,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
     register_kiosk_poll(app)  # before register_security, so a ProxyFix wraps it too
-    register_kept_pages(app)  # between the kiosk poll and Flask
+    register_early_tickets(app)  # between the kiosk poll and Flask
+    register_kept_pages(app)  # likewise, in front of the ticket updates
     register_kept_lists(app)  # likewise, in front of the kept pages
     register_security(app)
     register_blueprints(app)

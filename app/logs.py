@@ -131,13 +131,13 @@ def _log(response):
 
 
 def log_early_answer(environ, started: float, request_id: str, status: int, *,
-                     user: str | None = None, size: int = 0) -> None:
-    """The line _log writes, for a GET answered before Flask (app.kiosk_poll,
-    app.api.kept_lists)."""
+                     user: str | None = None, size: int = 0, method: str = "GET") -> None:
+    """The line _log writes, for an answer given before Flask (app.kiosk_poll,
+    app.api.kept_lists, app.api.early_tickets)."""
     path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
     request_log.info(
-        "%s %s %s", "GET", path, status,
-        extra={"event": "request", "method": "GET", "path": path, "status": status,
+        "%s %s %s", method, path, status,
+        extra={"event": "request", "method": method, "path": path, "status": status,
                "durationMs": round((time.perf_counter() - started) * 1000, 1),
                "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
                "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": user,

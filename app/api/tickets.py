@@ -10,7 +10,7 @@ from app.query import parse_query
 from app.services import tickets
 
 
-def _lines(body: TicketWrite) -> list[tickets.LineInput]:
+def lines_of(body: TicketWrite) -> list[tickets.LineInput]:
     return [tickets.LineInput(product_code=i.product_code, quantity=i.quantity, note=i.note,
                               course=i.course) for i in body.items]
 
@@ -41,7 +41,7 @@ def get_ticket(ticket_id):
 def create_ticket():
     body = parse_body(TicketWrite)
     ticket, _ = tickets.create_ticket(user=g.user, device=g.credential.device, name=body.name,
-                                      lines=_lines(body))
+                                      lines=lines_of(body))
     response = _ticket_response(ticket, 201)
     response.headers["Location"] = f"/api/tickets/{ticket.id}"
     return response
@@ -52,7 +52,7 @@ def create_ticket():
 def update_ticket(ticket_id):
     body = parse_body(TicketWrite)
     ticket, _ = tickets.update_ticket(user=g.user, device=g.credential.device, ticket_id=ticket_id,
-                                      name=body.name, lines=_lines(body),
+                                      name=body.name, lines=lines_of(body),
                                       version=expected_version(body.version))
     return _ticket_response(ticket)
 

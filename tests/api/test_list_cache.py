@@ -142,7 +142,7 @@ def test_only_a_plain_bearer_list_request_is_answered_before_flask(app, client, 
     headers = bearer(manager)
     _kept_twice(client, headers)
     reached = []
-    flask_app = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> Flask
+    flask_app = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> (the fronts behind) -> Flask
     monkeypatch.setattr(app.wsgi_app.wsgi_app, "wsgi_app",
                         lambda environ, start: reached.append(1) or flask_app(environ, start))
     assert client.get(QUERY, headers=headers).status_code == 200 and reached == []

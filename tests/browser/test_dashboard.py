@@ -133,7 +133,7 @@ def test_list_reads_on_a_tablet(browser, live_server, shift, manager, screenshot
 def test_a_reloaded_list_is_the_kept_page_and_its_forms_still_work(page, live_server, shift,
                                                                    manager, app, screenshot,
                                                                    monkeypatch):
-    pages = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> kept pages -> Flask
+    pages = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> kept pages -> ticket updates -> Flask
     behind, drawn = pages.wsgi_app, []
     monkeypatch.setattr(pages, "wsgi_app", lambda environ, start: (
         environ["PATH_INFO"] == "/orders" and "HTTP_HX_REQUEST" not in environ

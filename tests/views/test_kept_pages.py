@@ -26,7 +26,7 @@ def order(catalog, waiter):
 @pytest.fixture
 def flask_calls(app, monkeypatch):
     """The requests that reached Flask (past the kept pages), by path."""
-    pages = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> kept pages -> Flask
+    pages = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> kept pages -> ticket updates -> Flask
     behind, reached = pages.wsgi_app, []
     monkeypatch.setattr(pages, "wsgi_app", lambda environ, start: (
         reached.append(environ["PATH_INFO"]) or behind(environ, start)))
