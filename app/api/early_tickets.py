@@ -16,7 +16,6 @@ The answer carries what the view's does (the ETag, security headers, Vary, X-Req
 leaves the same log line.
 """
 import io
-import logging
 import re
 import time
 
@@ -26,8 +25,8 @@ from app import rights as R
 from app.api.bodies import TicketWrite, parse_body
 from app.api.serializers import ticket_json
 from app.api.tickets import lines_of
-from app.logs import early_request_id, log_early_answer, request_log
-from app.security import HSTS, SECURITY_HEADERS, is_https
+from app.early_answer import answer_json
+from app.security import is_https
 from app.services import tickets
 from app.services.users import authenticate
 
@@ -56,18 +55,8 @@ class EarlyTickets:
             environ["wsgi.input"] = io.BytesIO(body)
             return self.wsgi_app(environ, start_response)
         payload, version, user_name = answer
-        request_id = early_request_id(environ)
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(payload))),
-                   ("ETag", f'"{version}"'), *SECURITY_HEADERS, ("X-Request-Id", request_id),
-                   ("Vary", "Cookie")]
-        if is_https(environ):
-            headers.append(HSTS)
-        start_response("200 OK", headers)
-        self.poll.ensure_sender()
-        if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
-            log_early_answer(environ, started, request_id, 200, user=user_name,
-                             size=len(payload), method="PUT")
-        return [payload]
+        return answer_json(self.poll, environ, start_response, payload, started=started,
+                           user_name=user_name, method="PUT", headers=(("ETag", f'"{version}"'),))
 
     def _ours(self, environ):
         """The path's match if this request is one to try here, else None."""

@@ -12,17 +12,16 @@ a bearer token (API keys, cookies), a token that does not check out, an answer n
 this key, HTTPS redirects and host matching, a database error. The answer carries what the
 view's does (security headers, Vary, X-Request-Id, the same body) and leaves the same log line.
 """
-import logging
 import time
 
 from flask import Flask
 from sqlalchemy import DateTime, bindparam, select
 
 from app import rights as R
+from app.early_answer import answer_json
 from app.early_statement import EarlyStatement
-from app.logs import early_request_id, log_early_answer, request_log
 from app.models import Token, User, utcnow
-from app.security import HSTS, SECURITY_HEADERS, is_https
+from app.security import is_https
 from app.services.orders import stamp_columns
 from app.services.users import API_KEY_PREFIX, hash_secret
 
@@ -46,17 +45,8 @@ class KeptLists:
         if kept is None:
             return self.wsgi_app(environ, start_response)
         body, user_name = kept
-        request_id = early_request_id(environ)
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                   *SECURITY_HEADERS, ("X-Request-Id", request_id), ("Vary", "Cookie")]
-        if is_https(environ):
-            headers.append(HSTS)
-        start_response("200 OK", headers)
-        self.poll.ensure_sender()
-        if request_log.isEnabledFor(logging.INFO) and request_log.hasHandlers():
-            log_early_answer(environ, started, request_id, 200, user=user_name,
-                             size=len(body))
-        return [body]
+        return answer_json(self.poll, environ, start_response, body, started=started,
+                           user_name=user_name)
 
     def _kept(self, environ) -> tuple[bytes, str] | None:
         """The kept answer and the caller's user name, or None for Flask to answer."""
