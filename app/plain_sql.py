@@ -26,7 +26,7 @@ from sqlalchemy.orm import make_transient_to_detached
 class PlainStatement:
     def __init__(self, statement):
         self.statement = statement
-        self._compiled: dict = {}  # dialect name -> (text, names, processors, fixed)
+        self._compiled: dict = {}  # dialect name -> (text, positional or not, names, plan)
         self._results: dict = {}  # dialect name -> the result columns' processors
 
     def _for(self, dialect):
@@ -38,18 +38,18 @@ class PlainStatement:
             # when the driver takes the value as it is) and its value when none is given.
             plan = [(name, done.binds[name].type._cached_bind_processor(dialect),
                      done.params.get(name)) for name in names]
-            compiled = (str(done), done.positional, plan)
+            compiled = (str(done), done.positional, names, plan)
             self._compiled[dialect.name] = compiled
         return compiled
 
     @staticmethod
     def _params(compiled, values: dict):
-        _, positional, plan = compiled
-        converted = [(name, values[name] if name in values else default)
-                     if processor is None else
-                     (name, processor(values[name] if name in values else default))
-                     for name, processor, default in plan]
-        return tuple(v for _, v in converted) if positional else dict(converted)
+        _, positional, names, plan = compiled
+        converted = []
+        for name, processor, default in plan:
+            value = values.get(name, default)
+            converted.append(value if processor is None else processor(value))
+        return tuple(converted) if positional else dict(zip(names, converted))
 
     def execute(self, connection: Connection, values: dict | None = None):
         """Run once; answers the driver's cursor (rows of RETURNING, unconverted)."""
@@ -140,6 +140,7 @@ class PlainObjects:
 
 
 def _loaded(session, model, values: dict):
+    # The key columns' attributes bear their names in these models (id).
     identity = tuple(values[c.key] for c in inspect(model).primary_key)
     if all(v is None for v in identity):
         return None  # an outer join found nothing

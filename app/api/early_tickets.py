@@ -34,8 +34,8 @@ PATH = re.compile(r"/api/tickets/([^/\x00]+)")
 
 
 def register_early_tickets(app: Flask) -> None:
-    """Put the ticket updates between the kiosk poll (which starts the dispatch sender) and the
-    fronts behind it."""
+    """Put the ticket updates right in front of Flask, behind the kiosk poll (which starts the
+    dispatch sender) and the other fronts, which register after this."""
     poll = app.wsgi_app
     poll.wsgi_app = EarlyTickets(app, poll, poll.wsgi_app)
 

@@ -17,13 +17,13 @@ from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Device, Ticket, TicketItem, User, utcnow
-from app.services.ticket_rows import TicketRow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.query import Member, Query, QuerySpec, condition_clause
 from app.plain_sql import pipeline
+from app.query import Member, Query, QuerySpec, condition_clause
 from app.services import history, ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
+from app.services.ticket_rows import TicketRow
 
 TICKET_QUERY = QuerySpec(members=(
     Member("id", "uuid"), Member("name", "string"), Member("isClosed", "bool"),
