@@ -60,7 +60,7 @@ class NewItem:
     note: str | None = None
     course: int | None = None
     project_guid: str | None = None
-    order_id: str | None = None
+    order_id: str | None = None  # the order's, given when written
 
 
 @dataclass
@@ -86,8 +86,8 @@ class NewOrder:
             super().__setattr__(name, value)
 
 
-def _typed(table, key: str, name: str | None = None):
-    return bindparam(name or key, type_=table.c[key].type)
+def _typed(table, key: str):
+    return bindparam(key, type_=table.c[key].type)
 
 
 def _insert(model, keys, **computed) -> PlainStatement:
@@ -96,7 +96,7 @@ def _insert(model, keys, **computed) -> PlainStatement:
         {**{k: _typed(table, k) for k in keys}, **computed}))
 
 
-_ORDERS, _ENTRIES, _ITEMS = Order.__table__, OrderEntry.__table__, OrderItem.__table__
+_ENTRIES, _ITEMS = OrderEntry.__table__, OrderItem.__table__
 _CELLS, _JOBS = OrderCell.__table__, DispatchJob.__table__
 _INSERT_ORDER = _insert(Order, [k for k in _ORDER_KEYS if k != "number"],
                         number=counts.reserved_number())

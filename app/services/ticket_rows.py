@@ -5,8 +5,8 @@ transaction, and then claims it: one UPDATE that sets the new name, version and 
 where the version is still the one read and the ticket still open. A claim that finds no row
 means another writer came first, and the update starts again from a fresh read
 (app.services.tickets). So the write transaction, and on SQLite the database's one write lock,
-holds only the writes; loading the ticket as ORM objects, under a row lock, cost most of an
-update before.
+holds only the writes; before, the ticket was locked, then loaded as ORM objects inside it. The
+products and stations an update routes to are read here too, as plain rows.
 """
 import functools
 from dataclasses import dataclass, field
