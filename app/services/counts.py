@@ -70,9 +70,10 @@ def _upsert(size: int) -> PlainStatement:
     """The upsert of `size` rows, as text: both databases read it alike, and SQLAlchemy cannot
     cache a compiled ON CONFLICT statement, so building one cost more than running it."""
     values = ", ".join(f"(:name{i}, :value{i})" for i in range(size))
-    return PlainStatement(text(f"INSERT INTO counters (name, value) VALUES {values} "
-                "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
-                "RETURNING name, value"))
+    return PlainStatement(text(
+        f"INSERT INTO counters (name, value) VALUES {values} "
+        "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
+        "RETURNING name, value"))
 
 
 def move(session, before: str | None, after: str | None, count: int = 1) -> None:
