@@ -19,7 +19,8 @@ from app.services.common import Outcome
 
 def process_locked_order(order: Order, *, user_name: str | None) -> bool:
     """Dispatch what can be dispatched; the caller holds the order's lock, or is creating the
-    order and has not written it yet. True if it changed."""
+    order and has not written it yet (a NewOrder of app.services.order_rows, whose history
+    lines and jobs are written with it). True if it changed."""
     if order.status == S.CANCELLED:
         return False
     now = utcnow()
