@@ -26,7 +26,8 @@ from sqlalchemy.orm import make_transient_to_detached
 class PlainStatement:
     def __init__(self, statement):
         self.statement = statement
-        self._compiled: dict = {}  # dialect name -> (text, positional or not, names, plan)
+        # dialect name -> (text, positional or not, names, plan, the result columns' types)
+        self._compiled: dict = {}
         self._results: dict = {}  # dialect name -> the result columns' processors
 
     def _for(self, dialect):
@@ -38,26 +39,28 @@ class PlainStatement:
             # when the driver takes the value as it is) and its value when none is given.
             plan = [(name, done.binds[name].type._cached_bind_processor(dialect),
                      done.params.get(name)) for name in names]
-            compiled = (str(done), done.positional, names, plan)
+            compiled = (str(done), done.positional, names, plan,
+                        [column.type for column in done._result_columns])
             self._compiled[dialect.name] = compiled
         return compiled
 
-    @staticmethod
-    def _params(compiled, values: dict):
-        _, positional, names, plan = compiled
+    def text_and_params(self, dialect, values: dict | None = None) -> tuple[str, object]:
+        """The statement's text for this database, and `values` as its driver takes them
+        (converted by the columns' types, in order for a positional driver)."""
+        text, positional, names, plan, _ = self._for(dialect)
+        values = values or {}
         converted = []
         for name, processor, default in plan:
             value = values.get(name, default)
             converted.append(value if processor is None else processor(value))
-        return tuple(converted) if positional else dict(zip(names, converted))
+        return text, tuple(converted) if positional else dict(zip(names, converted))
 
     def execute(self, connection: Connection, values: dict | None = None):
         """Run once; answers the driver's cursor (rows of RETURNING, unconverted)."""
-        compiled = self._for(connection.dialect)
+        text, params = self.text_and_params(connection.dialect, values)
         cursor = _cursor(connection)
-        params = self._params(compiled, values or {})
-        _announce(connection, cursor, compiled[0], params, False)
-        cursor.execute(compiled[0], params)
+        _announce(connection, cursor, text, params, False)
+        cursor.execute(text, params)
         return cursor
 
     def rows(self, connection: Connection, values: dict | None = None) -> list[tuple]:
@@ -65,14 +68,13 @@ class PlainStatement:
         SQLAlchemy's result would (a datetime from SQLite's text, a Decimal from its float)."""
         cursor = self.execute(connection, values)
         rows = cursor.fetchall()
-        processors = self._results.get(connection.dialect.name)
+        dialect = connection.dialect
+        processors = self._results.get(dialect.name)
         if processors is None:
-            dialect = connection.dialect
-            done = self.statement.compile(dialect=dialect)
             # The driver's type code of each column, as SQLAlchemy passes it (psycopg's OIDs).
-            processors = [column.type._cached_result_processor(dialect, described[1])
-                          for column, described in zip(done._result_columns,
-                                                       cursor.description)]
+            processors = [type_._cached_result_processor(dialect, described[1])
+                          for type_, described in zip(self._for(dialect)[4],
+                                                      cursor.description)]
             self._results[dialect.name] = processors
         if not any(processors):
             return rows
@@ -80,11 +82,12 @@ class PlainStatement:
 
     def execute_many(self, connection: Connection, rows: list[dict]) -> None:
         """Run once per row of values, in one call to the driver."""
-        compiled = self._for(connection.dialect)
+        dialect = connection.dialect
+        text = self._for(dialect)[0]
+        params = [self.text_and_params(dialect, row)[1] for row in rows]
         cursor = _cursor(connection)
-        params = [self._params(compiled, row) for row in rows]
-        _announce(connection, cursor, compiled[0], params, True)
-        cursor.executemany(compiled[0], params)
+        _announce(connection, cursor, text, params, True)
+        cursor.executemany(text, params)
 
 
 @contextmanager

@@ -19,12 +19,17 @@ PUBLIC = "public"
 route_rights: dict[str, str] = {}
 
 
-def bearer_secret() -> str | None:
-    header = request.headers.get("Authorization", "")
+def bearer_of(header: str) -> str | None:
+    """The secret of an Authorization header's bearer scheme, or None. The fronts before Flask
+    (app.api.kept_lists, app.api.early_tickets) read it from the WSGI environ with this too."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
+
+
+def bearer_secret() -> str | None:
+    return bearer_of(request.headers.get("Authorization", ""))
 
 
 def guarded(right: str):

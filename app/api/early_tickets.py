@@ -22,6 +22,7 @@ import time
 from flask import Flask
 
 from app import rights as R
+from app.api.access import bearer_of
 from app.api.bodies import TicketWrite, parse_body
 from app.api.serializers import ticket_json
 from app.api.tickets import lines_of
@@ -46,11 +47,12 @@ class EarlyTickets:
 
     def __call__(self, environ, start_response):
         started = time.perf_counter()
-        match = self._ours(environ)
-        if match is None:
+        ours = self._ours(environ)
+        if ours is None:
             return self.wsgi_app(environ, start_response)
+        ticket_id, secret = ours
         body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
-        answer = self._update(match.group(1), environ, body)
+        answer = self._update(ticket_id, secret, body)
         if answer is None:
             environ["wsgi.input"] = io.BytesIO(body)
             return self.wsgi_app(environ, start_response)
@@ -58,31 +60,29 @@ class EarlyTickets:
         return answer_json(self.poll, environ, start_response, payload, started=started,
                            user_name=user_name, method="PUT", headers=(("ETag", f'"{version}"'),))
 
-    def _ours(self, environ):
-        """The path's match if this request is one to try here, else None."""
+    def _ours(self, environ) -> tuple[str, str] | None:
+        """(ticket id, bearer secret) if this request is one to try here, else None."""
         if environ.get("REQUEST_METHOD") != "PUT" or "HTTP_IF_MATCH" in environ \
                 or "HTTP_TRANSFER_ENCODING" in environ:
             return None
         match = PATH.fullmatch(environ.get("PATH_INFO", ""))
         if match is None:
             return None
-        scheme, _, secret = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        if scheme.lower() != "bearer" or not secret.strip():
+        secret = bearer_of(environ.get("HTTP_AUTHORIZATION", ""))
+        if secret is None:
             return None
         if environ.get("CONTENT_TYPE", "").split(";")[0].strip() != "application/json":
             return None
-        length = environ.get("CONTENT_LENGTH", "")
-        limit = self.app.config.get("MAX_CONTENT_LENGTH")
+        config = self.app.config
+        length, limit = environ.get("CONTENT_LENGTH", ""), config.get("MAX_CONTENT_LENGTH")
         if not length.isdigit() or (limit is not None and int(length) > limit):
             return None
-        config = self.app.config
         if config.get("SERVER_NAME") or (config.get("HTTPS") and not is_https(environ)):
             return None
-        return match
+        return match.group(1), secret
 
-    def _update(self, ticket_id: str, environ, body: bytes):
+    def _update(self, ticket_id: str, secret: str, body: bytes):
         """(answer's bytes, the ticket's version, the user name) or None for Flask to answer."""
-        secret = environ["HTTP_AUTHORIZATION"].partition(" ")[2].strip()
         with self.app.app_context():
             try:
                 data = self.app.json.loads(body)

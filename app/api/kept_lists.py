@@ -18,6 +18,7 @@ from flask import Flask
 from sqlalchemy import DateTime, bindparam, select
 
 from app import rights as R
+from app.api.access import bearer_of
 from app.early_answer import answer_json
 from app.early_statement import EarlyStatement
 from app.models import Token, User, utcnow
@@ -54,9 +55,8 @@ class KeptLists:
                 or environ.get("CONTENT_LENGTH") not in (None, "", "0")
                 or "HTTP_TRANSFER_ENCODING" in environ):
             return None
-        scheme, _, secret = environ.get("HTTP_AUTHORIZATION", "").partition(" ")
-        secret = secret.strip()
-        if scheme.lower() != "bearer" or not secret or secret.startswith(API_KEY_PREFIX):
+        secret = bearer_of(environ.get("HTTP_AUTHORIZATION", ""))
+        if secret is None or secret.startswith(API_KEY_PREFIX):
             return None
         config = self.app.config
         if config.get("SERVER_NAME") or (config.get("HTTPS") and not is_https(environ)):

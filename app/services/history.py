@@ -51,10 +51,9 @@ def record(order: Order, action: str, *, user_name: str | None, level: str | Non
 
 @event.listens_for(db.session, "before_commit")
 def _count_lines(session) -> None:
-    lines = session.info.pop(_LINES, 0)
-    if lines:
+    if session.info.get(_LINES):
         session.flush()  # the rows first: the shared counter row is the last lock taken
-        _BUMP.execute(session.connection(), {"lines": lines})
+        count_lines_now(session, session.connection())
 
 
 def count_lines_now(session, connection) -> None:

@@ -85,8 +85,7 @@ def test_parallel_unversioned_ticket_updates_add_up(app, client, catalog, waiter
     """Updates naming no version apply one after the other, each to what the one before left:
     the ticket ends as the last answer says, and its orders add up to its items."""
     headers = bearer(waiter, "POS-1")
-    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
-        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+    ticket_id = _put_colas(client, headers, None, 1).json["id"]
     # Each update has another number of lines, so rows are added and removed as well as changed.
     layouts = [[{"productCode": code, "quantity": quantity}
                 for code in ("COLA", "FRIES", "BURGER")[:lines]]
@@ -255,20 +254,25 @@ def _overtaken_once(monkeypatch, overtake):
     return reads
 
 
+def _put_colas(client, headers, ticket_id, quantity, name="Table 9", **more):
+    """Open "Table 9" with colas (no ticket id yet), or set an open ticket's colas."""
+    body = {"name": name, "items": [{"productCode": "COLA", "quantity": quantity}], **more}
+    if ticket_id is None:
+        return client.post("/api/tickets", headers=headers, json=body)
+    return client.put(f"/api/tickets/{ticket_id}", headers=headers, json=body)
+
+
 def test_an_update_overtaken_after_its_read_starts_again_from_the_new_ticket(
         app, client, catalog, waiter, monkeypatch):
     headers = bearer(waiter, "POS-1")
-    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
-        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+    ticket_id = _put_colas(client, headers, None, 1).json["id"]
 
     def overtake():
-        r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
-            "name": "Table 9", "items": [{"productCode": "COLA", "quantity": 3}]})
+        r = _put_colas(client, headers, ticket_id, 3)
         assert r.status_code == 200, r.json
 
     reads = _overtaken_once(monkeypatch, overtake)
-    r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
-        "name": "Table 9b", "items": [{"productCode": "COLA", "quantity": 5}]})
+    r = _put_colas(client, headers, ticket_id, 5, name="Table 9b")
     assert r.status_code == 200, r.json
     assert (r.json["name"], r.json["_v"], r.json["items"][0]["quantity"]) == ("Table 9b", 3, 5)
     # Read at 1 cola, overtaken (the other writer read 1 too), read again at 3.
@@ -284,16 +288,13 @@ def test_an_update_overtaken_after_its_read_starts_again_from_the_new_ticket(
 def test_an_update_overtaken_by_a_close_is_refused_and_writes_nothing(
         app, client, catalog, waiter, monkeypatch, named_version):
     headers = bearer(waiter, "POS-1")
-    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
-        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+    ticket_id = _put_colas(client, headers, None, 1).json["id"]
 
     def close():
         assert client.post(f"/api/tickets/{ticket_id}/close", headers=headers).status_code == 200
 
     _overtaken_once(monkeypatch, close)
-    r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
-        "name": "Table 9", "items": [{"productCode": "COLA", "quantity": 5}],
-        **({"_v": 1} if named_version else {})})
+    r = _put_colas(client, headers, ticket_id, 5, **({"_v": 1} if named_version else {}))
     assert r.status_code == 409, r.json
     if named_version:  # the second read finds version 2: the write named version 1
         assert r.json["errorCode"] == 6, r.json
@@ -311,13 +312,10 @@ def test_an_update_overtaken_on_every_attempt_is_refused_and_writes_nothing(
     from app.services import tickets
 
     headers = bearer(waiter, "POS-1")
-    ticket_id = client.post("/api/tickets", headers=headers, json={"name": "Table 9", "items": [
-        {"productCode": "COLA", "quantity": 1}]}).json["id"]
+    ticket_id = _put_colas(client, headers, None, 1).json["id"]
 
     def overtake():
-        assert client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
-            "name": "Table 9", "items": [{"productCode": "COLA", "quantity": 2}]}
-        ).status_code == 200
+        assert _put_colas(client, headers, ticket_id, 2).status_code == 200
 
     _overtaken_once(monkeypatch, overtake)
     monkeypatch.setattr(tickets, "CLAIM_ATTEMPTS", 1)
