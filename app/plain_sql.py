@@ -10,7 +10,9 @@ the database is what `Connection.execute` would have sent, on the same connectio
 same transaction.
 
 On PostgreSQL a run of statements that need no answer before the next one can go in one round
-trip (`pipeline`); their cursors are read once the block ends.
+trip (`pipeline`), the transaction's COMMIT with them; their cursors are read once the block
+ends. An UPDATE that must find its row (`OneRow`) fails there when it does not, so that nothing
+after it, the COMMIT included, takes effect.
 
 Only plain statements qualify: no expanding IN lists (their text depends on the values), and
 an INSERT names its columns with bind parameters (`.values(name=bindparam(...))`): no column
@@ -18,7 +20,8 @@ default is applied here, and a key column left out must stay out of the text.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import inspect, select
+from psycopg.errors import DivisionByZero
+from sqlalchemy import func, inspect, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
 
@@ -90,18 +93,64 @@ class PlainStatement:
         cursor.executemany(text, params)
 
 
+class Missed(Exception):
+    """An update of `OneRow` found no row to change."""
+
+
+class OneRow:
+    """An UPDATE of one row that must find it (a ticket claimed at the version read, say).
+
+    On SQLite it runs as it is, and `check` raises Missed when it changed no row. On PostgreSQL
+    it runs inside a statement that divides by the number of rows it changed: finding none is an
+    error, which in a `pipeline` skips every statement sent after it, the COMMIT included, and
+    which the pipeline raises as Missed at its end."""
+
+    def __init__(self, update):
+        self.plain = PlainStatement(update)
+        changed = update.returning(literal(1)).cte("changed")
+        # No statement of the hub divides otherwise: a division by zero is this miss.
+        self.or_fail = PlainStatement(select(literal(1) / func.count()).select_from(changed))
+
+    def execute(self, connection: Connection, values: dict) -> "OneRowSent":
+        if connection.dialect.name == "postgresql":
+            return OneRowSent(self.or_fail.execute(connection, values), checked=True)
+        return OneRowSent(self.plain.execute(connection, values), checked=False)
+
+
+class OneRowSent:
+    def __init__(self, cursor, *, checked: bool):
+        self.cursor, self.checked = cursor, checked
+
+    def check(self) -> None:
+        """Raise Missed if the update changed no row (on PostgreSQL, the pipeline did)."""
+        if not self.checked and self.cursor.rowcount != 1:
+            raise Missed
+
+
 @contextmanager
-def pipeline(connection: Connection):
+def pipeline(connection: Connection, *, commit: bool = False):
     """On PostgreSQL, send the block's statements without waiting for each answer, and wait for
     all of them at its end: one round trip instead of one each. A cursor's rows and rowcount
     are read after the block. On SQLite, where there is no round trip, the block runs as is.
     An error in any statement is raised at the end of the block, and the ones after it do not
-    run; the caller's transaction then rolls back as it would have."""
+    run; the caller's transaction then rolls back as it would have.
+
+    `commit`: on PostgreSQL the COMMIT goes last in the same round trip, so the transaction's
+    locks are let go the moment its last statement has run, not a round trip later. The block
+    must be the transaction's last writes; once it ends without error they are committed, and
+    the session's own commit finds nothing left to do. On SQLite the session commits as
+    usual."""
     if connection.dialect.name != "postgresql":
         yield
         return
-    with connection.connection.driver_connection.pipeline():
-        yield
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():
+            yield
+            if commit:
+                driver.cursor().execute("COMMIT", prepare=False)
+    except DivisionByZero as error:
+        raise Missed from error
 
 
 def _cursor(connection: Connection):

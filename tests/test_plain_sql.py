@@ -4,13 +4,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, update
 
 from app.database import write_transaction
 from app.extensions import db
 from app.models import Counter
 from app.order_models import Order
-from app.plain_sql import PlainStatement
+from app.plain_sql import Missed, OneRow, PlainStatement, pipeline
 from tests.conftest import counted_statements
 
 _ORDERS = Order.__table__
@@ -21,6 +21,18 @@ _INSERT = PlainStatement(insert(_ORDERS).values(
                                "shipping_address", "created_at", "last_saved_at")}))
 _COUNTER = PlainStatement(insert(Counter.__table__).values(
     name=bindparam("name"), value=bindparam("value")))
+
+_BUMP = OneRow(update(Counter.__table__).where(Counter.name == bindparam("name"))
+               .values(value=Counter.value + 1))
+
+
+def _plain_counters(connection=None) -> dict:
+    """The plain.* counters this module's tests set (a wipe leaves earlier ones at 0)."""
+    statement = select(Counter.name, Counter.value).where(Counter.name.like("plain.%"),
+                                                          Counter.value != 0)
+    if connection is None:
+        return dict(db.session.execute(statement).all())
+    return dict(connection.execute(statement).all())
 
 
 def _order(waiter, **more) -> dict:
@@ -96,3 +108,39 @@ def test_plain_objects_are_loaded_as_the_orm_would_load_them(app, waiter):
 
     signed_in_alone = bearer(waiter)["Authorization"].split()[1]
     assert with_device.first(session, {"digest": hash_secret(signed_in_alone)})[2] is None
+
+
+def test_a_one_row_update_that_finds_its_row_commits_with_the_pipeline(app):
+    with write_transaction() as session:
+        _COUNTER.execute(session.connection(), {"name": "plain.d", "value": 1})
+    with write_transaction() as session:
+        connection = session.connection()
+        with pipeline(connection, commit=True):
+            sent = _BUMP.execute(connection, {"name": "plain.d"})
+            _COUNTER.execute(connection, {"name": "plain.e", "value": 5})
+        sent.check()
+        if connection.dialect.name == "postgresql":
+            # Committed as the block ended: another connection sees it before the session's
+            # own commit.
+            with db.engine.connect() as other:
+                assert _plain_counters(other) == {"plain.d": 2, "plain.e": 5}
+    assert _plain_counters() == {"plain.d": 2, "plain.e": 5}
+
+
+def test_a_one_row_update_that_finds_no_row_is_missed_and_nothing_after_it_is_written(app):
+    with write_transaction() as session:
+        _COUNTER.execute(session.connection(), {"name": "plain.k", "value": 1})
+    with pytest.raises(Missed):
+        with write_transaction() as session:
+            connection = session.connection()
+            with pipeline(connection, commit=True):
+                _COUNTER.execute(connection, {"name": "plain.before", "value": 7})
+                sent = _BUMP.execute(connection, {"name": "plain.nowhere"})
+                _COUNTER.execute(connection, {"name": "plain.after", "value": 6})
+            sent.check()
+    db.session.expire_all()
+    assert _plain_counters() == {"plain.k": 1}
+    # The session goes on as after any rolled back transaction.
+    with write_transaction() as session:
+        _BUMP.execute(session.connection(), {"name": "plain.k"}).check()
+    assert _plain_counters() == {"plain.k": 2}

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, false, insert, select, update
 
 from app.models import Device, Product, Station, Ticket, TicketItem, User, product_stations
-from app.plain_sql import PlainStatement
+from app.plain_sql import OneRow, OneRowSent, PlainStatement
 
 _FIELDS = ("product_code", "quantity", "note", "course")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
@@ -59,7 +59,7 @@ _READ = PlainStatement(
     .outerjoin(TicketItem, TicketItem.ticket_id == Ticket.id)
     .where(Ticket.id == bindparam("ticket_id"))
     .order_by(TicketItem.position))
-_CLAIM = PlainStatement(
+_CLAIM = OneRow(
     update(_TICKETS)
     .where(_TICKETS.c.id == bindparam("ticket_id"), _TICKETS.c.version == bindparam("read"),
            _TICKETS.c.is_closed == false())
@@ -142,25 +142,21 @@ def read_ticket(connection, ticket_id: str) -> TicketRow | None:
     return TicketRow(*first[:9], items=[Line(*row[9:]) for row in rows if row[9] is not None])
 
 
+@dataclass
 class Claim:
-    """A claim sent: `ticket` as it is once the claim holds, `won` whether it held. In a
-    pipeline (app.plain_sql), `won` is known only after it."""
-
-    def __init__(self, cursor, ticket: TicketRow):
-        self.cursor, self.ticket = cursor, ticket
-
-    @property
-    def won(self) -> bool:
-        return self.cursor.rowcount == 1
+    """A claim sent: `ticket` as it is once the claim holds. Whether it held is known once its
+    pipeline has ended (app.plain_sql): `sent.check()` then raises Missed if it did not."""
+    sent: OneRowSent
+    ticket: TicketRow
 
 
 def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> Claim:
     """Give the ticket its new name, next version and save time if it is still as read and
-    open; the claim is lost when another writer changed or closed it meanwhile."""
-    cursor = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
+    open; the claim is lost (Missed) when another writer changed or closed it meanwhile."""
+    sent = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
                                          "new_name": name, "new_version": ticket.version + 1,
                                          "saved_at": saved_at})
-    return Claim(cursor, TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at,
+    return Claim(sent, TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at,
                                    saved_at, ticket.device_name, ticket.user_user_name,
                                    ticket.user_name, list(ticket.items)))
 

@@ -18,7 +18,7 @@ from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Device, Ticket, TicketItem, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.plain_sql import pipeline
+from app.plain_sql import Missed, pipeline
 from app.query import Member, Query, QuerySpec, condition_clause
 from app.services import history, ticket_rows
 from app.services.common import check_version
@@ -270,10 +270,6 @@ def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
     return ticket
 
 
-class _Overtaken(Exception):
-    """Another writer changed the ticket between this update's read and its claim."""
-
-
 CLAIM_ATTEMPTS = 20
 
 
@@ -312,16 +308,15 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                 connection = session.connection()
                 # Nothing here needs an answer before the next statement: on PostgreSQL, all
                 # of it goes in one round trip, and the claim is checked at its end.
-                with pipeline(connection):
+                with pipeline(connection, commit=True):
                     claim = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
                     ticket_rows.save_items(connection, claim.ticket,
                                            [_item_values(line) for line in lines])
                     orders = _make_orders(session, plan, ticket=claim.ticket)
                     # The shared change counter last, as at commit.
                     history.count_lines_now(session, connection)
-                if not claim.won:
-                    raise _Overtaken
-        except _Overtaken:
+                claim.sent.check()
+        except Missed:  # overtaken: read again
             continue
         _forget(session, ticket.id)
         return claim.ticket, orders
