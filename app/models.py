@@ -51,6 +51,11 @@ def new_ordered_guid() -> str:
     return str(uuid.UUID(int=value))
 
 
+def rights_of(text: str) -> list[str]:
+    """The rights stored in a user's rights column (comma-separated)."""
+    return [r for r in text.split(",") if r]
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,7 +69,7 @@ class User(UserMixin, db.Model):
 
     @property
     def rights(self) -> list[str]:
-        return [r for r in self.rights_text.split(",") if r]
+        return rights_of(self.rights_text)
 
     @rights.setter
     def rights(self, values) -> None:

@@ -69,9 +69,15 @@ class PlainStatement:
     def rows(self, connection: Connection, values: dict | None = None) -> list[tuple]:
         """Run once; answers every row, its values converted by the selected columns' types as
         SQLAlchemy's result would (a datetime from SQLite's text, a Decimal from its float)."""
-        cursor = self.execute(connection, values)
+        return self.send(connection, values).rows()
+
+    def send(self, connection: Connection, values: dict | None = None) -> "Sent":
+        """Run once, its rows read later: in a `pipeline`, once the block has ended, so that
+        several reads share one round trip."""
+        return Sent(self, connection.dialect, self.execute(connection, values))
+
+    def _rows_of(self, dialect, cursor) -> list[tuple]:
         rows = cursor.fetchall()
-        dialect = connection.dialect
         processors = self._results.get(dialect.name)
         if processors is None:
             # The driver's type code of each column, as SQLAlchemy passes it (psycopg's OIDs).
@@ -91,6 +97,16 @@ class PlainStatement:
         cursor = _cursor(connection)
         _announce(connection, cursor, text, params, True)
         cursor.executemany(text, params)
+
+
+class Sent:
+    """A statement sent (`PlainStatement.send`), its rows still to be read."""
+
+    def __init__(self, statement: PlainStatement, dialect, cursor):
+        self.statement, self.dialect, self.cursor = statement, dialect, cursor
+
+    def rows(self) -> list[tuple]:
+        return self.statement._rows_of(self.dialect, self.cursor)
 
 
 class Missed(Exception):

@@ -16,7 +16,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, false, insert, select, update
 
 from app.models import Device, Product, Station, Ticket, TicketItem, User, product_stations
-from app.plain_sql import OneRow, OneRowSent, PlainStatement
+from app.plain_sql import OneRow, OneRowSent, PlainStatement, Sent
 
 _FIELDS = ("product_code", "quantity", "note", "course")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
@@ -105,18 +105,26 @@ def _products(size: int) -> PlainStatement:
         .order_by(Product.code, Station.name))
 
 
+def _send_products(connection, codes: list[str]) -> Sent:
+    return _products(len(codes)).send(connection, {f"code{i}": code
+                                                   for i, code in enumerate(codes)})
+
+
+def _products_of(rows) -> dict[str, ProductRow]:
+    found: dict[str, ProductRow] = {}
+    for code, name, price, course, *station in rows:
+        product = found.setdefault(code, ProductRow(code, name, price, course))
+        if station[0] is not None:
+            product.stations.append(StationRow(*station))
+    return found
+
+
 def read_products(connection, codes) -> dict[str, ProductRow]:
     """The products of these codes, by code; unknown codes are left out."""
     codes = sorted(set(codes))
     if not codes:
         return {}
-    found: dict[str, ProductRow] = {}
-    for code, name, price, course, *station in _products(len(codes)).rows(
-            connection, {f"code{i}": code for i, code in enumerate(codes)}):
-        product = found.setdefault(code, ProductRow(code, name, price, course))
-        if station[0] is not None:
-            product.stations.append(StationRow(*station))
-    return found
+    return _products_of(_send_products(connection, codes).rows())
 
 
 @functools.cache
@@ -134,12 +142,33 @@ def read_stations(connection, ids) -> dict[int, StationRow]:
             _stations(len(ids)).rows(connection, {f"id{i}": sid for i, sid in enumerate(ids)})}
 
 
-def read_ticket(connection, ticket_id: str) -> TicketRow | None:
-    rows = _READ.rows(connection, {"ticket_id": str(ticket_id)})
+def _ticket_of(rows) -> TicketRow | None:
     if not rows:
         return None
     first = rows[0]
     return TicketRow(*first[:9], items=[Line(*row[9:]) for row in rows if row[9] is not None])
+
+
+def read_ticket(connection, ticket_id: str) -> TicketRow | None:
+    return _ticket_of(_READ.rows(connection, {"ticket_id": str(ticket_id)}))
+
+
+class Ahead:
+    """An update's reads sent before it runs (app.plain_sql.pipeline), to share a round trip
+    with the request's other reads: the ticket, and the products of the codes its new lines
+    name (those of lines it drops may be read later, when they differ)."""
+
+    def __init__(self, connection, ticket_id: str, codes):
+        self.ticket_id = str(ticket_id)
+        self.codes = set(codes)
+        self._ticket = _READ.send(connection, {"ticket_id": self.ticket_id})
+        self._products = _send_products(connection, sorted(self.codes)) if self.codes else None
+
+    def ticket(self) -> TicketRow | None:
+        return _ticket_of(self._ticket.rows())
+
+    def products(self) -> dict[str, ProductRow]:
+        return _products_of(self._products.rows()) if self._products is not None else {}
 
 
 @dataclass

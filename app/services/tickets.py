@@ -158,8 +158,9 @@ class _Plan:
 
 
 def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, before: dict,
-          after: dict, order: list, lines: list[LineInput]) -> _Plan:
+          after: dict, order: list, lines: list[LineInput], read: tuple | None = None) -> _Plan:
     """The items of the order of what was added and of the void order of what was taken away.
+    `read`: (codes, products) already read, the products found among those codes.
     Raises Invalid naming each new line whose product is unknown or routed nowhere."""
     added, removed = [], []
     for key in order:
@@ -168,8 +169,14 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
             added.append((key, delta))
         elif delta < 0:
             removed.append((key, delta))
-    products = ticket_rows.read_products(session.connection(),
-                                         {key[0] for key, _ in added + removed})
+    wanted = {key[0] for key, _ in added + removed}
+    products = {}
+    if read is not None:
+        codes, found = read
+        products = {code: found[code] for code in wanted & found.keys()}
+        wanted -= codes
+    if wanted:
+        products.update(ticket_rows.read_products(session.connection(), wanted))
     loaded_stations = {s.id: s for p in products.values() for s in p.stations}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
@@ -211,9 +218,10 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
         removed_specs = [s for s in removed_specs if s.station_ids]
     # Every station the orders go to, read now: the write transaction reads nothing (a void
     # goes where the original went, which may be no product's station any more).
-    wanted = {sid for spec in added_specs + removed_specs for sid in spec.station_ids}
-    loaded_stations.update(ticket_rows.read_stations(session.connection(),
-                                                     wanted - loaded_stations.keys()))
+    missing = {sid for spec in added_specs + removed_specs for sid in spec.station_ids
+               if sid not in loaded_stations}
+    if missing:
+        loaded_stations.update(ticket_rows.read_stations(session.connection(), missing))
     return _Plan(added_specs, removed_specs, loaded_stations,
                  _Author(user.id, user.user_name, user.name), device.name if device else None)
 
@@ -273,23 +281,33 @@ def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
 CLAIM_ATTEMPTS = 20
 
 
+def read_ahead(connection, ticket_id: str, lines: list[LineInput]) -> ticket_rows.Ahead:
+    """Send the reads `update_ticket` starts with, for it to take as `ahead`."""
+    return ticket_rows.Ahead(connection, ticket_id, {line.product_code for line in lines})
+
+
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
-                  lines: list[LineInput], version: int | None = None
-                  ) -> tuple[TicketRow, list[Order]]:
+                  lines: list[LineInput], version: int | None = None,
+                  ahead: ticket_rows.Ahead | None = None) -> tuple[TicketRow, list[Order]]:
     """Replace the ticket's name and items; generate orders for the difference.
 
     The ticket is read, and the orders worked out, before the write transaction, which first
     claims the ticket as read (app.services.ticket_rows); should another writer have come first,
     all of it is done again from a fresh read, as a writer queued on a lock would have.
+    `ahead` (`read_ahead` for this ticket and these lines) saves the first attempt its reads.
     Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
     changed by others on every attempt).
     """
     _require(user, R.TICKET_UPDATE)
     _validate(name, lines)
     name = name.strip()
-    for _ in range(CLAIM_ATTEMPTS):
+    for attempt in range(CLAIM_ATTEMPTS):
         session = db.session()
-        ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
+        read = None
+        if ahead is not None and attempt == 0 and ahead.ticket_id == str(ticket_id):
+            ticket, read = ahead.ticket(), (ahead.codes, ahead.products())
+        else:
+            ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
         if ticket is None:
             raise NotFound("No such ticket.")
         check_version(ticket.version, version)
@@ -302,7 +320,8 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
             return ticket, []
         plan = _plan(session, ticket_id=ticket.id, user=user, device=device,
                      before=_totals(old_lines),
-                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
+                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines,
+                     read=read)
         try:
             with write_transaction(keep_loaded=True) as session:
                 connection = session.connection()

@@ -1,11 +1,15 @@
 """Ticket updates answered before Flask (app/api/early_tickets.py): the same answer as the view's,
 and every other request, refusals included, left to Flask with its body."""
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import func, select
 
 from app.api.early_tickets import EarlyTickets
 from app.extensions import db
+from app.models import Token, utcnow
 from app.order_models import Order
+from app.services.users import create_api_key, hash_secret
 from tests.conftest import bearer, make_user
 
 VARYING = {"X-Request-Id", "ETag", "Content-Length"}
@@ -91,6 +95,32 @@ def test_every_refusal_is_flask_s_and_writes_nothing(client, ticket, front, cata
     assert len(reached) == len(refused)
     assert _orders(ticket_id) == 1
     assert client.get(path, headers=headers).get_json()["_v"] == 1
+
+
+def test_a_token_the_view_refuses_is_refused_here_too(client, ticket, front, waiter):
+    _, reached = front
+    ticket_id, headers = ticket
+    path = f"/api/tickets/{ticket_id}"
+    good = {"name": "Table 1", "items": [{"productCode": "COLA", "quantity": 2}]}
+
+    def token_of(signed):
+        digest = hash_secret(signed["Authorization"].split()[1])
+        return db.session.scalar(select(Token).where(Token.token_hash == digest))
+    revoked, expired = bearer(waiter, "POS-1"), bearer(waiter, "POS-1")
+    token_of(revoked).revoked_at = utcnow()
+    token_of(expired).expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    gone = make_user("gone", ["ticketUpdate"])
+    signed_out = bearer(gone, "POS-1")
+    gone.is_active_user = False
+    db.session.commit()
+    assert [client.put(path, json=good, headers=refused).status_code
+            for refused in (revoked, expired, signed_out)] == [401, 401, 401]
+    assert len(reached) == 3 and _orders(ticket_id) == 1
+    # An API key is the view's to check; it may update.
+    _, key = create_api_key(user=waiter, name="Till")
+    r = client.put(path, json=good, headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and len(reached) == 4 and _orders(ticket_id) == 2
 
 
 def test_what_only_flask_reads_goes_to_flask(client, ticket, front):
