@@ -45,9 +45,9 @@ def station_key(station_id: int) -> str:
     return f"{PREFIX}station.{station_id}"
 
 
-def _send(connection, delta: dict[str, int]):
+def _send(connection, delta: dict[str, int], *, answer: bool = True):
     """Add each delta to its row (made when missing) in one statement, rows in name order;
-    answers the cursor of the rows' new values (None when nothing moves)."""
+    answers the cursor of the rows' new values (None when nothing moves, or not `answer`)."""
     names = [name for name in sorted(delta) if delta[name]]
     if not names:
         return None
@@ -56,6 +56,8 @@ def _send(connection, delta: dict[str, int]):
         params[f"name{i}"], params[f"value{i}"] = name, delta[name]
     # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
+    if not answer:
+        return _upsert(len(names)).run(connection, params)
     return _upsert(len(names)).execute(connection, params)
 
 
@@ -103,7 +105,7 @@ def add_new_order(connection, delta: dict[str, int]) -> None:
     The order-number row is updated in place, so on PostgreSQL concurrent creators queue on its
     row lock and on SQLite on the write lock: no two orders ever get the same number.
     """
-    _send(connection, {**delta, ORDER_NUMBER: 1})
+    _send(connection, {**delta, ORDER_NUMBER: 1}, answer=False)
 
 
 def reserved_number():

@@ -62,7 +62,7 @@ def count_lines_now(session, connection) -> None:
     `connection` is the session's, in its transaction."""
     lines = session.info.pop(_LINES, 0)
     if lines:
-        _BUMP.execute(connection, {"lines": lines})
+        _BUMP.run(connection, {"lines": lines})
 
 
 @event.listens_for(db.session, "after_transaction_end")

@@ -139,7 +139,7 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     to flush. Reads nothing back, so all of it can go in one pipeline (app.plain_sql).
     `connection` is the session's, in its transaction."""
     order_id = order.id
-    _INSERT_ORDER.execute(connection, order.columns)
+    _INSERT_ORDER.run(connection, order.columns)
     _INSERT_ENTRIES.execute_many(connection, [
         {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
          "is_open": e.is_open} for e in order.entries])

@@ -203,7 +203,7 @@ def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
     if changed:
         _UPDATE_ITEM.execute_many(connection, changed)
     if len(old) > len(items):
-        _DELETE_ITEMS.execute(connection, {"ticket_id": ticket.id, "last": len(items)})
+        _DELETE_ITEMS.run(connection, {"ticket_id": ticket.id, "last": len(items)})
     lines = [Line(line.id, line.position, *(values[f] for f in _FIELDS))
              for line, values in zip(old, items)]
     added = [{"ticket_id": ticket.id, "position": position, **values}

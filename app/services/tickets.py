@@ -324,9 +324,13 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                      read=read)
         try:
             with write_transaction(keep_loaded=True) as session:
+                # Whatever the session holds unwritten goes in now: the pipeline sends the
+                # COMMIT, and a flush at the session's own commit would come after it.
+                session.flush()
                 connection = session.connection()
                 # Nothing here needs an answer before the next statement: on PostgreSQL, all
-                # of it goes in one round trip, and the claim is checked at its end.
+                # of it goes in one round trip with the COMMIT, and the claim is checked at its
+                # end.
                 with pipeline(connection, commit=True):
                     claim = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
                     ticket_rows.save_items(connection, claim.ticket,

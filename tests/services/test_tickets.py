@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.api.serializers import order_json
 from app.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
@@ -488,3 +488,23 @@ def test_amounts_too_large_for_the_money_columns_are_refused(app, catalog, waite
         make_ticket(waiter, catalog, ("GOLD", 5000))
     assert refused.value.errors[0].member_name == "items"
     assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+
+
+def test_an_update_writes_what_the_session_held_in_its_own_transaction(catalog, waiter):
+    """The update's COMMIT goes with its last statements (on PostgreSQL, in their pipeline): what
+    the session held unwritten must be written before it, not left for a later flush."""
+    from app.models import Counter
+
+    ticket, _ = make_ticket(waiter, catalog, ("COLA", 1))
+    db.session.add(Counter(name="test.held", value=3))
+    update_ticket(user=waiter, device=None, ticket_id=ticket.id, name=ticket.name,
+                  lines=lines(("COLA", 2)))
+    with db.engine.connect() as other:  # committed, as a fresh connection sees
+        assert other.scalar(select(Counter.value).where(Counter.name == "test.held")) == 3
+        if other.dialect.name == "postgresql":  # by the transaction that wrote the new order
+            written_by = other.execute(text(
+                "SELECT (SELECT xmin::text FROM counters WHERE name = 'test.held'),"
+                " (SELECT xmin::text FROM orders WHERE ticket_id = :ticket"
+                "  ORDER BY number DESC LIMIT 1)"), {"ticket": ticket.id}).one()
+            assert written_by[0] == written_by[1]
+    assert not db.session.new and not db.session.dirty
