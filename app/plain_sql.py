@@ -141,6 +141,8 @@ class OneRow:
 
 
 class OneRowSent:
+    """A `OneRow` update sent; `checked` when the database itself refuses a miss."""
+
     def __init__(self, cursor, *, checked: bool):
         self.cursor, self.checked = cursor, checked
 

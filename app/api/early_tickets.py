@@ -10,10 +10,11 @@ writes it.
 
 The rule is the other fronts' (app.kiosk_poll, app.api.kept_lists): answer only what the view
 would answer the same way, and hand everything else to Flask untouched, with the body it sent:
-another method or path, no bearer token or an API key, an If-Match header, a body that is not JSON or is too
-large, HTTPS redirects and host matching, and every refusal (unknown token, missing right,
-invalid body, stale version, closed ticket, an error). A refused update wrote nothing (its
-transaction rolled back), so Flask runs it again and answers the refusal in its own words.
+another method or path, no bearer token or an API key, an If-Match header, a body that is not
+JSON or is too large, HTTPS redirects and host matching, and every refusal (unknown token,
+missing right, invalid body, stale version, closed ticket, an error). A refused update wrote
+nothing (its transaction rolled back), so Flask runs it again and answers the refusal in its own
+words.
 The answer carries what the view's does (the ETag, security headers, Vary, X-Request-Id) and
 leaves the same log line.
 """

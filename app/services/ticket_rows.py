@@ -183,11 +183,11 @@ def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> Cl
     """Give the ticket its new name, next version and save time if it is still as read and
     open; the claim is lost (Missed) when another writer changed or closed it meanwhile."""
     sent = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
-                                         "new_name": name, "new_version": ticket.version + 1,
-                                         "saved_at": saved_at})
+                                       "new_name": name, "new_version": ticket.version + 1,
+                                       "saved_at": saved_at})
     return Claim(sent, TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at,
-                                   saved_at, ticket.device_name, ticket.user_user_name,
-                                   ticket.user_name, list(ticket.items)))
+                                 saved_at, ticket.device_name, ticket.user_user_name,
+                                 ticket.user_name, list(ticket.items)))
 
 
 def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:

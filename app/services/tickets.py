@@ -295,6 +295,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     claims the ticket as read (app.services.ticket_rows); should another writer have come first,
     all of it is done again from a fresh read, as a writer queued on a lock would have.
     `ahead` (`read_ahead` for this ticket and these lines) saves the first attempt its reads.
+    `user` and `device` may be their plain values (app.services.users.PlainUser, PlainDevice).
     Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
     changed by others on every attempt).
     """

@@ -254,9 +254,15 @@ def authenticate(secret: str) -> Credential | None:
     if row is None:
         return None
     token, user, device = row
-    if token.revoked_at is not None or token.expires_at <= utcnow() or not user.is_active:
+    if not _live(token.revoked_at, token.expires_at, user.is_active):
         return None
     return Credential(user=user, device=device, token=token)
+
+
+def _live(revoked_at, expires_at, user_is_active: bool) -> bool:
+    """A signed-in token speaks for its user until revoked or expired, while the user is
+    active."""
+    return revoked_at is None and expires_at > utcnow() and user_is_active
 
 
 @dataclass(frozen=True)
@@ -300,7 +306,7 @@ class TokenRead:
         if not rows:
             return None
         revoked_at, expires_at, is_active, *user, device_id, device_name, station_id = rows[0]
-        if revoked_at is not None or expires_at <= utcnow() or not is_active:
+        if not _live(revoked_at, expires_at, is_active):
             return None
         *user, rights_text = user
         return (PlainUser(*user, rights_of(rights_text)),

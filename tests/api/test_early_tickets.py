@@ -151,3 +151,27 @@ def test_the_early_answer_leaves_the_request_line(client, ticket, front, request
     line = request_log()[-1]
     assert (line.method, line.path, line.status, line.user, line.requestId) == \
         ("PUT", f"/api/tickets/{ticket_id}", 200, "waiter", "till-7.abc123")
+
+
+def test_an_early_update_that_drops_and_adds_lines_makes_the_void_and_the_order(
+        client, front, catalog, waiter):
+    """The products read ahead are those of the new lines: a dropped line's (BURGER) is read
+    after, and its void still goes where the original went."""
+    _, reached = front
+    headers = bearer(waiter, "POS-1")
+    made = client.post("/api/tickets", headers=headers, json={"name": "Table 2", "items": [
+        {"productCode": "BURGER", "quantity": 2}, {"productCode": "COLA", "quantity": 1}]})
+    ticket_id, created = made.get_json()["id"], len(reached)  # a POST: Flask's
+    r = client.put(f"/api/tickets/{ticket_id}", headers=headers, json={
+        "name": "Table 2", "items": [{"productCode": "COLA", "quantity": 3},
+                                     {"productCode": "FRIES", "quantity": 1}]})
+    assert r.status_code == 200 and len(reached) == created
+    db.session.expire_all()
+    orders = db.session.scalars(select(Order).where(Order.ticket_id == ticket_id)
+                                .order_by(Order.number)).all()
+    assert len(orders) == 3
+    added, void = (orders[1], orders[2]) if not orders[1].is_void else (orders[2], orders[1])
+    assert [(i.product_code, i.quantity) for i in added.items] == [("COLA", 2), ("FRIES", 1)]
+    assert sorted(e.station.name for e in added.entries) == ["Bar", "Kitchen"]
+    assert [(i.product_code, i.quantity) for i in void.items] == [("BURGER", -2)]
+    assert sorted(e.station.name for e in void.entries) == ["Kitchen", "Pass"]
