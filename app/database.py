@@ -111,7 +111,9 @@ def write_transaction(*, keep_loaded: bool = False):
     """Run the block as one write transaction: committed whole, or rolled back whole.
 
     A read transaction left open by the request (loading the signed-in user, say) is ended first,
-    so the write transaction starts fresh and, on SQLite, takes the write lock at its start.
+    so the write transaction starts fresh and, on SQLite, takes the write lock at its start (on
+    PostgreSQL it goes on as the write transaction, see below). Either way, changes the session
+    holds unwritten are written, not dropped by the reload.
     `keep_loaded`: objects loaded before stay as they are, not reloaded on first use; for a
     caller that read what it needs before the transaction on purpose and checks inside it that
     nothing changed meanwhile (app.services.tickets claims the ticket it read).
@@ -130,6 +132,8 @@ def write_transaction(*, keep_loaded: bool = False):
     go_on = session.in_transaction() and session.get_bind().dialect.name == "postgresql"
     if session.in_transaction() and not go_on:
         session.commit()
+    elif go_on:
+        session.flush()  # what the session holds unwritten goes in, as SQLite's commit does
     # Objects outlive commits here (expire_on_commit is off); rows read before this
     # transaction may be stale, so they are reloaded on first use inside it.
     if not keep_loaded:

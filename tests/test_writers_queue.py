@@ -74,3 +74,16 @@ def test_a_failed_transaction_leaves_the_queue_free(app):
     done: list = []
     _bump(app, "after", done)
     assert done == ["after"]
+
+
+def test_a_change_left_unwritten_before_a_write_transaction_is_written_by_it(app):
+    """On SQLite the read transaction is committed first, on PostgreSQL it goes on as the write
+    transaction: either way what the session held goes in, never dropped by the reload."""
+    _counter("held.before")
+    counter = db.session.scalar(select(Counter).where(Counter.name == "held.before"))
+    counter.value = 7  # not flushed: no query since
+    with write_transaction() as session:
+        session.add(Counter(name="held.inside", value=1))
+    db.session.remove()
+    assert dict(db.session.execute(select(Counter.name, Counter.value).where(
+        Counter.name.like("held.%"))).all()) == {"held.before": 7, "held.inside": 1}
