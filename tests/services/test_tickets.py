@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from app.api.serializers import order_json
 from app.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
-from app.models import Device, Station, Ticket, TicketItem
+from app.models import Counter, Device, Station, Ticket, TicketItem
 from app.order_models import Order, OrderEvent
 from app.services import orders, processing, products, stations
 from app.services.tickets import LineInput, close_ticket, create_ticket, update_ticket
@@ -493,8 +493,6 @@ def test_amounts_too_large_for_the_money_columns_are_refused(app, catalog, waite
 def test_an_update_writes_what_the_session_held_in_its_own_transaction(catalog, waiter):
     """The update's COMMIT goes with its last statements (on PostgreSQL, in their pipeline): what
     the session held unwritten must be written before it, not left for a later flush."""
-    from app.models import Counter
-
     ticket, _ = make_ticket(waiter, catalog, ("COLA", 1))
     db.session.add(Counter(name="test.held", value=3))
     update_ticket(user=waiter, device=None, ticket_id=ticket.id, name=ticket.name,
