@@ -24,6 +24,7 @@ from app.services import history, ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
 from app.services.ticket_rows import TicketRow
+from app.services.users import PlainUser, plain_user
 
 TICKET_QUERY = QuerySpec(members=(
     Member("id", "uuid"), Member("name", "string"), Member("isClosed", "bool"),
@@ -138,22 +139,15 @@ def _earlier_routing(session, ticket_id: str | None) -> dict:
     return routing
 
 
-@dataclass(frozen=True)
-class _Author:
-    """The user an order records, read before the write transaction: a rolled back attempt
-    expires the User object, and nothing may be loaded inside (app.plain_sql.pipeline)."""
-    id: int
-    user_name: str
-    name: str
-
-
 @dataclass
 class _Plan:
     """The orders a change makes, worked out before its write transaction."""
     added: list[ItemSpec]
     removed: list[ItemSpec]
     stations: dict
-    author: _Author
+    # The user the orders record, read before the write transaction: a rolled back attempt
+    # expires a User object, and nothing may be loaded inside (app.plain_sql.pipeline).
+    author: PlainUser
     device_name: str | None
 
 
@@ -223,7 +217,7 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
     if missing:
         loaded_stations.update(ticket_rows.read_stations(session.connection(), missing))
     return _Plan(added_specs, removed_specs, loaded_stations,
-                 _Author(user.id, user.user_name, user.name), device.name if device else None)
+                 plain_user(user), device.name if device else None)
 
 
 def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
@@ -324,10 +318,9 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                      after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines,
                      read=read)
         try:
+            # The transaction goes on from the reads above, and writes first what the session
+            # held unwritten (app.database): the pipeline below sends the COMMIT.
             with write_transaction(keep_loaded=True) as session:
-                # Whatever the session holds unwritten goes in now: the pipeline sends the
-                # COMMIT, and a flush at the session's own commit would come after it.
-                session.flush()
                 connection = session.connection()
                 # Nothing here needs an answer before the next statement: on PostgreSQL, all
                 # of it goes in one round trip with the COMMIT, and the claim is checked at its

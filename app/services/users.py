@@ -274,6 +274,14 @@ class PlainUser:
     rights: list[str]
 
 
+def plain_user(user) -> PlainUser:
+    """A User (or a PlainUser) as plain values: they stay readable after a rolled back
+    transaction expires the User object."""
+    if isinstance(user, PlainUser):
+        return user
+    return PlainUser(user.id, user.user_name, user.name, user.rights)
+
+
 @dataclass(frozen=True)
 class PlainDevice:
     id: int
