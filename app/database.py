@@ -37,7 +37,10 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}}
     # No pool_pre_ping: install_postgres_hooks pings only connections that sat idle.
-    return {"pool_size": 10, "max_overflow": 20}
+    # psycopg's own preparing off: it forgets every prepared statement on the server after a
+    # ROLLBACK, which every read request ends with, those of app.pg_wire included.
+    return {"pool_size": 10, "max_overflow": 20,
+            "connect_args": {"prepare_threshold": None}}
 
 
 PING_IDLE_SECONDS = 2.0

@@ -1,13 +1,13 @@
-"""SQLAlchemy statements run on the driver's own cursor, compiled once per database.
+"""SQLAlchemy statements run on the driver, compiled once per database.
 
 Through SQLAlchemy's `Connection.execute` a statement costs about 85 µs of Python before the
 driver sees it (a cache key built by walking the statement, the parameters processed one by one,
-a result object set up); the same text run on the driver's cursor costs about 15. Creating an
-order writes a dozen rows, so the hot write paths (app.services.order_rows, app.services.
-ticket_rows) run their statements here: written as SQLAlchemy expressions, compiled by the
-app's dialect, their values converted by the column types' own bind processors, so what reaches
-the database is what `Connection.execute` would have sent, on the same connection and in the
-same transaction.
+a result object set up); the same text run on the driver's cursor costs about 15, and on
+PostgreSQL, prepared and sent through libpq directly (app.pg_wire), a few. Creating an order
+writes a dozen rows, so the hot write paths (app.services.order_rows, app.services.ticket_rows)
+run their statements here: written as SQLAlchemy expressions, compiled by the app's dialect,
+their values converted by the column types' own bind processors, so what reaches the database is
+what `Connection.execute` would have sent, on the same connection and in the same transaction.
 
 On PostgreSQL a run of statements that need no answer before the next one can go in one round
 trip (`pipeline`), the transaction's COMMIT with them; their cursors are read once the block
@@ -18,12 +18,17 @@ Only plain statements qualify: no expanding IN lists (their text depends on the 
 an INSERT names its columns with bind parameters (`.values(name=bindparam(...))`): no column
 default is applied here, and a key column left out must stay out of the text.
 """
+import re
 from contextlib import contextmanager
 
 from psycopg.errors import DivisionByZero
 from sqlalchemy import func, inspect, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import make_transient_to_detached
+
+from app import pg_wire
+
+_PYFORMAT = re.compile(r"%%|%\((\w+)\)s")
 
 
 class PlainStatement:
@@ -32,6 +37,8 @@ class PlainStatement:
         # dialect name -> (text, positional or not, names, plan, the result columns' types)
         self._compiled: dict = {}
         self._results: dict = {}  # dialect name -> the result columns' processors
+        self.name = pg_wire.statement_name()
+        self._wire = None  # PostgreSQL: (text with $1 for libpq, plan in that order)
 
     def _for(self, dialect):
         compiled = self._compiled.get(dialect.name)
@@ -58,8 +65,41 @@ class PlainStatement:
             converted.append(value if processor is None else processor(value))
         return text, tuple(converted) if positional else dict(zip(names, converted))
 
+    def _wire_of(self, dialect) -> tuple[bytes, list]:
+        """The text libpq takes ($1, $2...), and the plan of its values in that order."""
+        if self._wire is None:
+            text, _, names, plan, _ = self._for(dialect)
+            escaped = self.statement.compile(dialect=dialect).escaped_bind_names
+            by_name = {escaped.get(name, name): step for name, step in zip(names, plan)}
+            order: list = []
+
+            def number(match):
+                if match.group(1) is None:
+                    return "%"
+                if match.group(1) not in order:
+                    order.append(match.group(1))
+                return f"${order.index(match.group(1)) + 1}"
+            wire_text = _PYFORMAT.sub(number, text).encode()
+            self._wire = (wire_text, [by_name[name] for name in order])
+        return self._wire
+
+    def _send(self, connection: Connection, values: dict | None, *, answer: bool,
+              announce: bool = True):
+        """PostgreSQL: send through libpq (app.pg_wire); answers its Result if `answer`."""
+        text, plan = self._wire_of(connection.dialect)
+        values = values or {}
+        params = tuple(v if processor is None else processor(v) for processor, v in
+                       ((processor, values.get(name, default))
+                        for name, processor, default in plan))
+        if announce:
+            _announce(connection, None, text, params, False)
+        return pg_wire.link(connection).send(self.name, text, params, answer=answer)
+
     def execute(self, connection: Connection, values: dict | None = None):
-        """Run once; answers the driver's cursor (rows of RETURNING, unconverted)."""
+        """Run once; answers the driver's cursor (rows of RETURNING, unconverted), on
+        PostgreSQL a pg_wire.Result, read as a cursor is."""
+        if connection.dialect.name == "postgresql":
+            return self._send(connection, values, answer=True)
         text, params = self.text_and_params(connection.dialect, values)
         cursor = _cursor(connection)
         _announce(connection, cursor, text, params, False)
@@ -67,11 +107,11 @@ class PlainStatement:
         return cursor
 
     def run(self, connection: Connection, values: dict | None = None) -> None:
-        """Run once, for a write whose answer nobody reads: on the connection's kept cursor."""
-        text, params = self.text_and_params(connection.dialect, values)
-        cursor = _kept_cursor(connection)
-        _announce(connection, cursor, text, params, False)
-        cursor.execute(text, params)
+        """Run once, for a write whose answer nobody reads."""
+        if connection.dialect.name == "postgresql":
+            self._send(connection, values, answer=False)
+            return
+        self.execute(connection, values)
 
     def rows(self, connection: Connection, values: dict | None = None) -> list[tuple]:
         """Run once; answers every row, its values converted by the selected columns' types as
@@ -97,11 +137,18 @@ class PlainStatement:
         return [tuple(p(v) if p else v for p, v in zip(processors, row)) for row in rows]
 
     def execute_many(self, connection: Connection, rows: list[dict]) -> None:
-        """Run once per row of values, in one call to the driver."""
+        """Run once per row of values: on PostgreSQL in one round trip, on SQLite in one call
+        to the driver."""
         dialect = connection.dialect
+        if dialect.name == "postgresql":
+            _announce(connection, None, self._wire_of(dialect)[0], rows, True)
+            with pg_wire.link(connection).exchange():
+                for row in rows:
+                    self._send(connection, row, answer=False, announce=False)
+            return
         text = self._for(dialect)[0]
         params = [self.text_and_params(dialect, row)[1] for row in rows]
-        cursor = _kept_cursor(connection)
+        cursor = _cursor(connection)
         _announce(connection, cursor, text, params, True)
         cursor.executemany(text, params)
 
@@ -168,12 +215,9 @@ def pipeline(connection: Connection, *, commit: bool = False):
     if connection.dialect.name != "postgresql":
         yield
         return
-    driver = connection.connection.driver_connection
     try:
-        with driver.pipeline():
+        with pg_wire.link(connection).exchange(commit=commit):
             yield
-            if commit:
-                driver.cursor().execute("COMMIT", prepare=False)
     except DivisionByZero as error:
         raise Missed from error
 
@@ -183,29 +227,12 @@ def _cursor(connection: Connection):
     return connection.connection.driver_connection.cursor()
 
 
-_KEPT_CURSOR = "plain_sql.cursor"
-
-
-def _kept_cursor(connection: Connection):
-    """A cursor kept with the driver's connection for writes whose answer is never read: making
-    one costs psycopg about 12 µs, and a ticket update writes with a dozen statements. (In a
-    pipeline each statement's result goes to its cursor at the end; on a shared cursor the last
-    one wins, which nobody reads.) On SQLite a fresh one: it costs next to nothing there, and a
-    statement left unread on a kept cursor would stay open."""
-    if connection.dialect.name != "postgresql":
-        return _cursor(connection)
-    info = connection.connection.info  # lives as long as the pooled connection
-    driver = connection.connection.driver_connection
-    kept = info.get(_KEPT_CURSOR)
-    if kept is None or kept[0] is not driver:
-        kept = info[_KEPT_CURSOR] = (driver, driver.cursor())
-    return kept[1]
-
-
 def _announce(connection: Connection, cursor, text, params, many: bool) -> None:
     """Tell the engine's before_cursor_execute listeners, as SQLAlchemy would: the tests that
     pin a route's statements count these too."""
     if connection._has_events or connection.engine._has_events:
+        if isinstance(text, bytes):  # libpq's text (app.pg_wire)
+            text = text.decode()
         connection.dispatch.before_cursor_execute(connection, cursor, text, params, None, many)
 
 

@@ -144,3 +144,71 @@ def test_a_one_row_update_that_finds_no_row_is_missed_and_nothing_after_it_is_wr
     with write_transaction() as session:
         _BUMP.execute(session.connection(), {"name": "plain.k"}).check()
     assert _plain_counters() == {"plain.k": 2}
+
+
+_READ_ORDER = PlainStatement(
+    select(_ORDERS.c.number, _ORDERS.c.is_void, _ORDERS.c.sub_total, _ORDERS.c.shipping_address,
+           _ORDERS.c.created_at, _ORDERS.c.note).where(_ORDERS.c.id == bindparam("id")))
+
+
+def test_rows_read_back_as_the_orm_reads_them(app, waiter):
+    with write_transaction() as session:
+        _INSERT.execute(session.connection(), _order(waiter))
+    rows = _READ_ORDER.rows(db.session.connection(), {"id": _order(waiter)["id"]})
+    assert rows == [(9001, True, Decimal("12.3456"), {"city": "Gent", "lines": ["Kouter 1"]},
+                     datetime(2026, 3, 4, 5, 6, 7, 891011), None)]
+    db.session.rollback()
+
+
+def test_an_error_raised_in_the_block_writes_nothing_and_the_session_goes_on(app):
+    with pytest.raises(RuntimeError):
+        with write_transaction() as session:
+            connection = session.connection()
+            with pipeline(connection, commit=True):
+                _COUNTER.execute(connection, {"name": "plain.sent", "value": 1})
+                raise RuntimeError("after a statement was sent, before the COMMIT")
+    db.session.expire_all()
+    assert _plain_counters() == {}
+    with write_transaction() as session:
+        _COUNTER.execute(session.connection(), {"name": "plain.then", "value": 2})
+    assert _plain_counters() == {"plain.then": 2}
+
+
+@pytest.mark.postgresql_only
+def test_a_statement_skipped_after_an_error_is_prepared_when_it_next_runs(app):
+    """On PostgreSQL a statement is prepared on a connection the first time it is sent there
+    (app.pg_wire); one that never ran, an earlier statement having failed, is not taken for
+    prepared."""
+    from psycopg.errors import UniqueViolation
+
+    fresh = PlainStatement(insert(Counter.__table__).values(
+        name=bindparam("name"), value=bindparam("value") + 10))
+    with write_transaction() as session:
+        _COUNTER.execute(session.connection(), {"name": "plain.once", "value": 1})
+    with pytest.raises(UniqueViolation):
+        with write_transaction() as session:
+            connection = session.connection()
+            with pipeline(connection, commit=True):
+                _COUNTER.execute(connection, {"name": "plain.once", "value": 1})
+                fresh.execute(connection, {"name": "plain.skipped", "value": 1})
+    with write_transaction() as session:
+        fresh.execute(session.connection(), {"name": "plain.fresh", "value": 1})
+    assert _plain_counters() == {"plain.once": 1, "plain.fresh": 11}
+
+
+@pytest.mark.postgresql_only
+def test_statements_the_server_forgot_are_prepared_again(app):
+    """Should something have made the server forget them (DEALLOCATE ALL, or a pooler's
+    DISCARD ALL), the statement that finds out fails, and the next one prepares again."""
+    from psycopg.errors import InvalidSqlStatementName
+
+    with db.engine.connect() as connection:  # one connection throughout
+        with connection.begin():
+            _COUNTER.execute(connection, {"name": "plain.first", "value": 1})
+            connection.exec_driver_sql("DEALLOCATE ALL")
+        with pytest.raises(InvalidSqlStatementName):
+            with connection.begin():
+                _COUNTER.execute(connection, {"name": "plain.lost", "value": 1})
+        with connection.begin():
+            _COUNTER.execute(connection, {"name": "plain.again", "value": 1})
+    assert _plain_counters() == {"plain.first": 1, "plain.again": 1}
