@@ -178,8 +178,8 @@ class Link:
 def link(connection) -> Link:
     """The Link of a SQLAlchemy connection's psycopg connection, kept with the pooled
     connection (and made again should the pool have replaced the driver's)."""
-    info, driver = connection.connection.info, connection.connection.driver_connection
-    found = info.get(_LINK)
-    if found is None or found.driver is not driver:
-        found = info[_LINK] = Link(driver)
+    pooled = connection.connection
+    found = pooled.info.get(_LINK)
+    if found is None or found.driver is not pooled.dbapi_connection:
+        found = pooled.info[_LINK] = Link(pooled.dbapi_connection)
     return found

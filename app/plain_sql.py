@@ -84,16 +84,19 @@ class PlainStatement:
         return self._wire
 
     def _send(self, connection: Connection, values: dict | None, *, answer: bool,
-              announce: bool = True):
-        """PostgreSQL: send through libpq (app.pg_wire); answers its Result if `answer`."""
+              wire: "pg_wire.Link | None" = None):
+        """PostgreSQL: send through libpq (app.pg_wire); answers its Result if `answer`.
+        `wire`: the connection's Link, when the caller has it (and has announced the
+        statement)."""
         text, plan = self._wire_of(connection.dialect)
-        values = values or {}
-        params = tuple(v if processor is None else processor(v) for processor, v in
-                       ((processor, values.get(name, default))
-                        for name, processor, default in plan))
-        if announce:
+        get = (values or {}).get
+        params = tuple([get(name, default) if processor is None
+                        else processor(get(name, default))
+                        for name, processor, default in plan])
+        if wire is None:
             _announce(connection, None, text, params, False)
-        return pg_wire.link(connection).send(self.name, text, params, answer=answer)
+            wire = pg_wire.link(connection)
+        return wire.send(self.name, text, params, answer=answer)
 
     def execute(self, connection: Connection, values: dict | None = None):
         """Run once; answers the driver's cursor (rows of RETURNING, unconverted), on
@@ -142,9 +145,10 @@ class PlainStatement:
         dialect = connection.dialect
         if dialect.name == "postgresql":
             _announce(connection, None, self._wire_of(dialect)[0], rows, True)
-            with pg_wire.link(connection).exchange():
+            wire = pg_wire.link(connection)
+            with wire.exchange():
                 for row in rows:
-                    self._send(connection, row, answer=False, announce=False)
+                    self._send(connection, row, answer=False, wire=wire)
             return
         text = self._for(dialect)[0]
         params = [self.text_and_params(dialect, row)[1] for row in rows]

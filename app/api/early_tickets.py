@@ -104,7 +104,7 @@ class EarlyTickets:
                 user, device = signed
                 ticket, _ = tickets.update_ticket(
                     user=user, device=device, ticket_id=ticket_id, name=parsed.name,
-                    lines=lines, version=parsed.version, ahead=ahead)
+                    lines=lines, version=parsed.version, ahead=ahead, answer_orders=False)
             except Exception:  # noqa: BLE001 - every refusal and error is Flask's to answer
                 return None
             payload = self.app.json.response(ticket_json(ticket)).get_data()

@@ -131,12 +131,13 @@ def first_job(entry: NewEntry, *, kind: str, state: str, user_name: str | None,
             "requested_by": user_name, "created_at": now}
 
 
-def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[int, int]]
-                    ) -> Order:
+def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[int, int]],
+                    attach: bool = True) -> Order | None:
     """Insert `order`, numbered by the reservation the transaction made last (app.services.
     counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
     (item number, station id) of `cells`; answers it as an Order of the session, nothing left
-    to flush. Reads nothing back, so all of it can go in one pipeline (app.plain_sql).
+    to flush (None if not `attach`: making the object costs about as much as two of the
+    statements). Reads nothing back, so all of it can go in one pipeline (app.plain_sql).
     `connection` is the session's, in its transaction."""
     order_id = order.id
     _INSERT_ORDER.run(connection, order.columns)
@@ -152,6 +153,8 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     if order.jobs:
         _INSERT_JOBS.execute_many(connection, [
             {**job, "order_id": order_id} for job in order.jobs])
+    if not attach:
+        return None
     written = Order(**order.columns)
     make_transient_to_detached(written)
     session.add(written)

@@ -220,16 +220,18 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
                  plain_user(user), device.name if device else None)
 
 
-def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
-    """Write the plan's orders for `ticket` (anything with its id and current name)."""
+def _make_orders(session, plan: _Plan, *, ticket, attach: bool = True) -> list[Order]:
+    """Write the plan's orders for `ticket` (anything with its id and current name); answers
+    them as objects of the session, or nothing if not `attach`."""
     made = []
     for specs, is_void in ((plan.added, False), (plan.removed, True)):
         if specs:
             made.append(create_order(session, OrderSpec(
                 source="ticket", user=plan.author, items=specs, ticket=ticket, is_void=is_void,
                 device_name=plan.device_name,
-                currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations))
-    return made
+                currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations,
+                attach=attach))
+    return made if attach else []
 
 
 def _item_values(line: LineInput) -> dict:
@@ -282,7 +284,8 @@ def read_ahead(connection, ticket_id: str, lines: list[LineInput]) -> ticket_row
 
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
                   lines: list[LineInput], version: int | None = None,
-                  ahead: ticket_rows.Ahead | None = None) -> tuple[TicketRow, list[Order]]:
+                  ahead: ticket_rows.Ahead | None = None, answer_orders: bool = True
+                  ) -> tuple[TicketRow, list[Order]]:
     """Replace the ticket's name and items; generate orders for the difference.
 
     The ticket is read, and the orders worked out, before the write transaction, which first
@@ -290,6 +293,8 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     all of it is done again from a fresh read, as a writer queued on a lock would have.
     `ahead` (`read_ahead` for this ticket and these lines) saves the first attempt its reads.
     `user` and `device` may be their plain values (app.services.users.PlainUser, PlainDevice).
+    `answer_orders`: False for a caller that answers with the ticket alone; the orders are
+    written all the same, and the list answered is empty.
     Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
     changed by others on every attempt).
     """
@@ -329,7 +334,8 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                     claim = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
                     ticket_rows.save_items(connection, claim.ticket,
                                            [_item_values(line) for line in lines])
-                    orders = _make_orders(session, plan, ticket=claim.ticket)
+                    orders = _make_orders(session, plan, ticket=claim.ticket,
+                                          attach=answer_orders)
                     # The shared change counter last, as at commit.
                     history.count_lines_now(session, connection)
                 claim.sent.check()
