@@ -326,6 +326,9 @@ class KioskPoll:
         if getattr(connection, "autocommit", None) is False:  # psycopg; sqlite3 is set up so
             connection.rollback()  # the pool's pre-ping began a transaction
             connection.autocommit = True
+            # psycopg's preparing, which the engine turns off (app.database), back at its
+            # default: these never roll back, so what it prepares stays prepared.
+            connection.prepare_threshold = 5
         return connection
 
     def _engine(self):

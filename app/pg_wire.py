@@ -143,9 +143,11 @@ class Link:
         self._flush()
         error, answers = None, iter(sent)
         what, result = next(answers, (None, None))
+        readable = select.poll()
+        readable.register(pgconn.socket, select.POLLIN)
         while True:
             while pgconn.is_busy():
-                select.select([pgconn.socket], [], [])
+                readable.poll()
                 pgconn.consume_input()
             pgresult = pgconn.get_result()
             if pgresult is None:  # the end of one statement's answer
@@ -169,10 +171,15 @@ class Link:
         """Send everything queued; the connection does not block, and the server's answers are
         taken in meanwhile so that neither side waits for the other."""
         pgconn = self.pgconn
-        while pgconn.flush():
-            readable, _, _ = select.select([pgconn.socket], [pgconn.socket], [])
-            if readable:
+        if not pgconn.flush():
+            return
+        either = select.poll()
+        either.register(pgconn.socket, select.POLLIN | select.POLLOUT)
+        while True:
+            if any(events & select.POLLIN for _, events in either.poll()):
                 pgconn.consume_input()
+            if not pgconn.flush():
+                return
 
 
 def link(connection) -> Link:

@@ -212,3 +212,14 @@ def test_statements_the_server_forgot_are_prepared_again(app):
         with connection.begin():
             _COUNTER.execute(connection, {"name": "plain.again", "value": 1})
     assert _plain_counters() == {"plain.first": 1, "plain.again": 1}
+
+
+def test_a_pipeline_larger_than_the_socket_buffers_goes_through(app):
+    """Thousands of statements in one round trip: on PostgreSQL the client keeps sending while
+    the server's answers come in (app.pg_wire), so neither side waits for the other."""
+    rows = [{"name": f"plain.many.{i:05d}." + "x" * 20, "value": i} for i in range(20000)]
+    with write_transaction() as session:
+        connection = session.connection()
+        with pipeline(connection, commit=True):
+            _COUNTER.execute_many(connection, rows)
+    assert sum(_plain_counters().values()) == sum(range(20000))
