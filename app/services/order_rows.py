@@ -136,8 +136,8 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     """Insert `order`, numbered by the reservation the transaction made last (app.services.
     counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
     (item number, station id) of `cells`; answers it as an Order of the session, nothing left
-    to flush (None if not `attach`: making the object costs about as much as two of the
-    statements). Reads nothing back, so all of it can go in one pipeline (app.plain_sql).
+    to flush (None if not `attach`, for a caller that never reads it). Reads nothing back, so
+    all of it can go in one pipeline (app.plain_sql).
     `connection` is the session's, in its transaction."""
     order_id = order.id
     _INSERT_ORDER.run(connection, order.columns)
