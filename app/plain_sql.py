@@ -10,7 +10,7 @@ their values converted by the column types' own bind processors, so what reaches
 what `Connection.execute` would have sent, on the same connection and in the same transaction.
 
 On PostgreSQL a run of statements that need no answer before the next one can go in one round
-trip (`pipeline`), the transaction's COMMIT with them; their cursors are read once the block
+trip (`pipeline`), the transaction's COMMIT with them; their answers are read once the block
 ends. An UPDATE that must find its row (`OneRow`) fails there when it does not, so that nothing
 after it, the COMMIT included, takes effect.
 
