@@ -3,14 +3,10 @@ import os
 
 from flask import Flask
 
-from app.api.early_tickets import register_early_tickets
-from app.api.kept_lists import register_kept_lists
-from app.views.kept_pages import register_kept_pages
 from app.config import load_config
 from app.database import engine_options, install_postgres_hooks, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
 from app.json import OrdersJSONProvider
-from app.kiosk_poll import register_kiosk_poll
 from app.limits import register_limits
 from app.logs import register_request_logs
 from app.security import register_security
@@ -27,10 +23,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.json = OrdersJSONProvider(app)
     register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
-    register_kiosk_poll(app)  # before register_security, so a ProxyFix wraps it too
-    register_early_tickets(app)  # between the kiosk poll and Flask
-    register_kept_pages(app)  # likewise, in front of the ticket updates
-    register_kept_lists(app)  # likewise, in front of the kept pages
     register_security(app)
     register_blueprints(app)
     register_limits(app)

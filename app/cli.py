@@ -72,8 +72,8 @@ def seed_demo(bulk_orders, if_empty):
         click.echo("Demo data loaded.")
     if bulk_orders:
         made = bulk_insert_orders(bulk_orders, progress=click.echo)
-        # Written beside the services: the change stamp moves once for them all, so a running
-        # server's screens and kept lists (app.api.list_cache) see the new orders.
+        # Written beside the services: the change counter moves once for them all, so a
+        # running server's screens and ETags see the new orders.
         with write_transaction() as session:
             session.execute(update(Counter).where(Counter.name == CHANGES)
                             .values(value=Counter.value + 1))

@@ -65,12 +65,11 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
         "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
         "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
-        # On PostgreSQL, each server process listens for changes (app.change_feed), so a
-        # kiosk's idle poll reads nothing from the database; off, every poll reads it.
-        "CHANGE_FEED": _flag("CHANGE_FEED", env != "testing"),
         # Serialised orders each process keeps (app.api.order_documents), in bytes.
         "ORDER_DOCUMENT_BYTES": int(os.environ.get("ORDER_DOCUMENT_BYTES", 16 * 1024 * 1024)),
-        "LIST_CACHE_BYTES": int(os.environ.get("LIST_CACHE_BYTES", 8 * 1024 * 1024)),
+        # Drawn dashboard rows and kiosk cards each process keeps (app.caching), in bytes.
+        "ORDER_ROW_BYTES": int(os.environ.get("ORDER_ROW_BYTES", 4 * 1024 * 1024)),
+        "KIOSK_CARD_BYTES": int(os.environ.get("KIOSK_CARD_BYTES", 2 * 1024 * 1024)),
     }
     config.update(overrides)
     # Secure cookies follow HTTPS unless set on their own.

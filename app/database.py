@@ -37,8 +37,9 @@ def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False}}
     # No pool_pre_ping: install_postgres_hooks pings only connections that sat idle.
-    # psycopg's own preparing off: it forgets every prepared statement on the server after a
-    # ROLLBACK, which every read request ends with, those of app.pg_wire included.
+    # psycopg's own preparing off: it forgets every prepared statement after a ROLLBACK, which
+    # every read request ends with, so preparing would cost a round trip and win nothing; and
+    # a pooler's DISCARD ALL cannot then break a statement.
     return {"pool_size": 10, "max_overflow": 20,
             "connect_args": {"prepare_threshold": None}}
 

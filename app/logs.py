@@ -34,13 +34,6 @@ def new_request_id() -> str:
     return secrets.token_hex(8)
 
 
-def early_request_id(environ) -> str:
-    """new_request_id for an answer given before Flask (app.kiosk_poll, app.api.kept_lists,
-    app.views.kept_pages): the caller's well-formed X-Request-Id, or a fresh one."""
-    given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if _GIVEN_ID.fullmatch(given) else secrets.token_hex(8)
-
-
 class RequestIdFilter(logging.Filter):
     """Stamp every record logged while a request runs with that request's id."""
 
@@ -128,17 +121,3 @@ def _log(response):
             "bytes": response.calculate_content_length(),
         })
     return response
-
-
-def log_early_answer(environ, started: float, request_id: str, status: int, *,
-                     user: str | None = None, size: int = 0, method: str = "GET") -> None:
-    """The line _log writes, for an answer given before Flask (app.kiosk_poll,
-    app.api.kept_lists, app.api.early_tickets)."""
-    path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
-    request_log.info(
-        "%s %s %s", method, path, status,
-        extra={"event": "request", "method": method, "path": path, "status": status,
-               "durationMs": round((time.perf_counter() - started) * 1000, 1),
-               "requestId": request_id, "remoteAddr": environ.get("REMOTE_ADDR"),
-               "userAgent": environ.get("HTTP_USER_AGENT") or None, "user": user,
-               "bytes": size})

@@ -20,8 +20,7 @@ route_rights: dict[str, str] = {}
 
 
 def bearer_of(header: str) -> str | None:
-    """The secret of an Authorization header's bearer scheme, or None. The fronts before Flask
-    (app.api.kept_lists, app.api.early_tickets) read it from the WSGI environ with this too."""
+    """The secret of an Authorization header's bearer scheme, or None."""
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
         return None

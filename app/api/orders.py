@@ -5,7 +5,6 @@ from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
-from app.api.list_cache import Lookup, cacheable
 from app.api.order_documents import order_documents
 from app.api.serializers import (
     history_json,
@@ -25,21 +24,16 @@ def order_response(order, status: int = 200):
 @bp.get("/orders")
 @guarded(SIGNED_IN)
 def list_orders():
-    lookup = Lookup(g.user) if cacheable() else None
-    if lookup is not None and lookup.answer is not None:
-        return lookup.response()  # its query string was parsed when the answer was built
     query = parse_query(request.args, orders.ORDER_QUERY)
     if query.count:
         total = orders.count_orders(user=g.user, query=query)
-        response = jsonify({"count": total, "totalCount": total})
-        return lookup.keep(response) if lookup is not None else response
+        return jsonify({"count": total, "totalCount": total})
     if "history" in query.include:
         found, total = orders.list_orders(user=g.user, query=query)
         return jsonify(query_result([order_json(o, include_history=True) for o in found],
                                     total))
     keys, total = orders.list_order_keys(user=g.user, query=query)
-    response = query_result_response(order_documents(keys), total)
-    return lookup.keep(response) if lookup is not None else response
+    return query_result_response(order_documents(keys), total)
 
 
 @bp.get("/orders/<order_id>")

@@ -53,8 +53,7 @@ def update_ticket(ticket_id):
     body = parse_body(TicketWrite)
     ticket, _ = tickets.update_ticket(user=g.user, device=g.credential.device, ticket_id=ticket_id,
                                       name=body.name, lines=lines_of(body),
-                                      version=expected_version(body.version),
-                                      answer_orders=False)
+                                      version=expected_version(body.version))
     return _ticket_response(ticket)
 
 

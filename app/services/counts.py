@@ -21,7 +21,6 @@ from sqlalchemy import Select, String, bindparam, cast, func, literal, select, t
 from app import status as S
 from app.extensions import db
 from app.models import Counter, Station
-from app.plain_sql import PlainStatement
 
 PREFIX = "orders."
 ORDER_NUMBER = "order_number"
@@ -47,7 +46,7 @@ def station_key(station_id: int) -> str:
 
 def _send(connection, delta: dict[str, int], *, answer: bool = True):
     """Add each delta to its row (made when missing) in one statement, rows in name order;
-    answers the cursor of the rows' new values (None when nothing moves, or not `answer`)."""
+    returns the result of the rows' new values (None when nothing moves, or not `answer`)."""
     names = [name for name in sorted(delta) if delta[name]]
     if not names:
         return None
@@ -56,26 +55,28 @@ def _send(connection, delta: dict[str, int], *, answer: bool = True):
         params[f"name{i}"], params[f"value{i}"] = name, delta[name]
     # On the session's connection: no autoflush first, as the rows need none.
     # PostgreSQL takes the row locks in the order of the VALUES list: the sorted order above.
-    if not answer:
-        return _upsert(len(names)).run(connection, params)
-    return _upsert(len(names)).execute(connection, params)
+    result = connection.execute(_upsert(len(names)), params)
+    if answer:
+        return result
+    result.close()
+    return None
 
 
 def _apply(session, delta: dict[str, int]) -> dict[str, int]:
-    """As `_send`; answers the new values of the rows."""
+    """As `_send`; returns the new values of the rows."""
     cursor = _send(session.connection(), delta)
     return dict(cursor.fetchall()) if cursor is not None else {}
 
 
 @functools.cache
-def _upsert(size: int) -> PlainStatement:
+def _upsert(size: int):
     """The upsert of `size` rows, as text: both databases read it alike, and SQLAlchemy cannot
     cache a compiled ON CONFLICT statement, so building one cost more than running it."""
     values = ", ".join(f"(:name{i}, :value{i})" for i in range(size))
-    return PlainStatement(text(
+    return text(
         f"INSERT INTO counters (name, value) VALUES {values} "
         "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
-        "RETURNING name, value"))
+        "RETURNING name, value")
 
 
 def move(session, before: str | None, after: str | None, count: int = 1) -> None:
@@ -99,8 +100,7 @@ def membership(*, status: str, is_void: bool, source: str, station_ids) -> dict[
 def add_new_order(connection, delta: dict[str, int]) -> None:
     """One new order entered the counted rows (`delta` is its `membership`), and the next order
     number is reserved for it in the same statement: `reserved_number()` reads it, in the same
-    transaction, for the order's row. Nothing is read back, so this can go in a pipeline
-    (app.plain_sql).
+    transaction, for the order's row.
 
     The order-number row is updated in place, so on PostgreSQL concurrent creators queue on its
     row lock and on SQLite on the write lock: no two orders ever get the same number.

@@ -12,13 +12,12 @@ from sqlalchemy import bindparam, event, inspect, select, update
 from app.extensions import db
 from app.models import Counter, utcnow
 from app.order_models import Order, OrderEvent
-from app.plain_sql import PlainStatement
 from app.services.order_rows import NewOrder
 
 CHANGES = "changes"
 _LINES = "history_lines"  # session.info: lines recorded in the open transaction
-_BUMP = PlainStatement(update(Counter.__table__).where(Counter.__table__.c.name == CHANGES)
-                       .values(value=Counter.__table__.c.value + bindparam("lines")))
+_BUMP = (update(Counter.__table__).where(Counter.__table__.c.name == CHANGES)
+         .values(value=Counter.__table__.c.value + bindparam("lines")))
 
 
 def record(order: Order, action: str, *, user_name: str | None, level: str | None = None,
@@ -57,12 +56,11 @@ def _count_lines(session) -> None:
 
 
 def count_lines_now(session, connection) -> None:
-    """Move the change counter by the lines recorded so far, now rather than at commit: for a
-    writer whose last statements go in one pipeline (app.plain_sql), so the bump is in it.
+    """Move the change counter by the lines recorded so far, now rather than at commit.
     `connection` is the session's, in its transaction."""
     lines = session.info.pop(_LINES, 0)
     if lines:
-        _BUMP.run(connection, {"lines": lines})
+        connection.execute(_BUMP, {"lines": lines})
 
 
 @event.listens_for(db.session, "after_transaction_end")

@@ -60,10 +60,9 @@ def _stations(session, station_ids, known: dict | None) -> dict:
     return found
 
 
-def create_order(session, spec: OrderSpec, *, stations: dict | None = None,
-                 attach: bool = True) -> Order | None:
+def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> Order:
     """Write the order, processed when AUTO_PROCESS is on, and return it as a persistent object
-    of the session (None if not `attach`). `stations` may hold the stations of the items by id
+    of the session. `stations` may hold the stations of the items by id
     (Station objects, or anything with their id, name, type and is_active), read in this
     transaction or checked in it. Raises Invalid if the amounts do not fit the money columns."""
     now = spec.created_at or utcnow()
@@ -107,4 +106,4 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None,
         status=S.NEW, is_void=spec.is_void, source=spec.source, station_ids=station_ids))
     return order_rows.write_new_order(session, connection, order, cells=[
         (item_no, sid) for item_no, i in enumerate(spec.items, start=1)
-        for sid in dict.fromkeys(i.station_ids)], attach=attach)
+        for sid in dict.fromkeys(i.station_ids)])

@@ -3,10 +3,10 @@ session as an Order object as if the ORM had written it.
 
 app.services.order_factory builds the order (and processes it) as a NewOrder: building and then
 writing Order, OrderEntry, OrderItem and OrderEvent objects cost several times what the
-statements do. The statements run on the driver's cursor (app.plain_sql), and none needs an
-answer from the one before: the order's number is read from its counter row by the INSERT
+statements do. Each table's rows go in one executemany, and none needs an answer from the
+one before: the order's number is read from its counter row by the INSERT
 itself, and cells and jobs find their item and entry by what is unique within the order (an
-item's number, an entry's station). So on PostgreSQL they can all go in one round trip. The
+item's number, an entry's station). The
 Order object handed back has its columns, all but the number: that, its entries, items, cells
 and history load from their rows when first read.
 """
@@ -21,7 +21,6 @@ from app import status as S
 from app.dispatch_models import DispatchJob
 from app.models import new_guid
 from app.order_models import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
-from app.plain_sql import PlainStatement
 from app.services import counts
 
 
@@ -90,10 +89,9 @@ def _typed(table, key: str):
     return bindparam(key, type_=table.c[key].type)
 
 
-def _insert(model, keys, **computed) -> PlainStatement:
+def _insert(model, keys, **computed):
     table = model.__table__
-    return PlainStatement(insert(table).values(
-        {**{k: _typed(table, k) for k in keys}, **computed}))
+    return insert(table).values({**{k: _typed(table, k) for k in keys}, **computed})
 
 
 _ENTRIES, _ITEMS = OrderEntry.__table__, OrderItem.__table__
@@ -112,13 +110,13 @@ def _entry_id():
             .scalar_subquery())
 
 
-_INSERT_CELLS = PlainStatement(insert(_CELLS).from_select(
+_INSERT_CELLS = (insert(_CELLS).from_select(
     ["order_id", "item_id", "entry_id", "status"],
     select(bindparam("order_id", type_=_CELLS.c.order_id.type), _ITEMS.c.id, _entry_id(),
            literal(S.NEW, _CELLS.c.status.type))
     .where(_ITEMS.c.order_id == bindparam("order_id"),
            _ITEMS.c.item_no == _typed(_ITEMS, "item_no"))))
-_INSERT_JOBS = PlainStatement(insert(_JOBS).values(
+_INSERT_JOBS = (insert(_JOBS).values(
     order_id=bindparam("order_id", type_=_JOBS.c.order_id.type), entry_id=_entry_id(),
     **{k: _typed(_JOBS, k) for k in _JOB_KEYS}))
 
@@ -132,29 +130,29 @@ def first_job(entry: NewEntry, *, kind: str, state: str, user_name: str | None,
 
 
 def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[int, int]],
-                    attach: bool = True) -> Order | None:
+                    ) -> Order:
     """Insert `order`, numbered by the reservation the transaction made last (app.services.
     counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
     (item number, station id) of `cells`; answers it as an Order of the session, nothing left
-    to flush (None if not `attach`, for a caller that never reads it). Reads nothing back, so
-    all of it can go in one pipeline (app.plain_sql).
+    to flush. Reads nothing back.
     `connection` is the session's, in its transaction."""
     order_id = order.id
-    _INSERT_ORDER.run(connection, order.columns)
-    _INSERT_ENTRIES.execute_many(connection, [
+    connection.execute(_INSERT_ORDER, order.columns)
+    connection.execute(_INSERT_ENTRIES, [
         {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
          "is_open": e.is_open} for e in order.entries])
-    _INSERT_ITEMS.execute_many(connection, [
+    connection.execute(_INSERT_ITEMS, [
         {**{k: getattr(i, k) for k in _ITEM_KEYS}, "order_id": order_id} for i in order.items])
-    _INSERT_CELLS.execute_many(connection, [
-        {"order_id": order_id, "item_no": item_no, "station_id": sid} for item_no, sid in cells])
-    _INSERT_EVENTS.execute_many(connection, [{**line, "order_id": order_id}
-                                             for line in order.history])
+    if cells:
+        connection.execute(_INSERT_CELLS, [
+            {"order_id": order_id, "item_no": item_no, "station_id": sid}
+            for item_no, sid in cells])
+    if order.history:
+        connection.execute(_INSERT_EVENTS, [{**line, "order_id": order_id}
+                                            for line in order.history])
     if order.jobs:
-        _INSERT_JOBS.execute_many(connection, [
+        connection.execute(_INSERT_JOBS, [
             {**job, "order_id": order_id} for job in order.jobs])
-    if not attach:
-        return None
     written = Order(**order.columns)
     make_transient_to_detached(written)
     session.add(written)

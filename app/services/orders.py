@@ -316,22 +316,12 @@ def owner_of(user: User) -> int | None:
     return _owner(user)
 
 
-@lru_cache(maxsize=2)
-def stamp_columns(dialect: str) -> tuple:
-    """The change stamp and the stations' stamp as two columns to select, for list_stamps and
-    for the fronts that read them before Flask (app.api.kept_lists, app.views.kept_pages)."""
-    changes = select(Counter.value).where(Counter.name == history.CHANGES).scalar_subquery()
-    return func.coalesce(changes, 0), station_stamp(dialect)
-
-
-def _stamps_statement(dialect: str):
-    return select(*stamp_columns(dialect))
-
-
 def list_stamps() -> tuple[int, str | None]:
-    """The change stamp and the stations' stamp, in one statement: together they tell whether
-    any list's answer may differ from an earlier one (app.api.list_cache)."""
-    row = db.session.execute(_stamps_statement(db.engine.dialect.name)).one()
+    """The change counter and the stations' stamp, in one statement: together they tell whether
+    any list's answer may differ from an earlier one."""
+    changes = select(Counter.value).where(Counter.name == history.CHANGES).scalar_subquery()
+    row = db.session.execute(select(func.coalesce(changes, 0),
+                                    station_stamp(db.engine.dialect.name))).one()
     return row[0], row[1]
 
 

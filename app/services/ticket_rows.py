@@ -1,10 +1,10 @@
-"""A ticket read and written as plain rows, on the driver's cursor (app.plain_sql).
+"""A ticket read and written as plain rows with SQLAlchemy Core.
 
 An update reads the ticket with its items, user and device in one statement, before its write
 transaction, and then claims it: one UPDATE that sets the new name, version and save time only
 where the version is still the one read and the ticket still open. A claim that finds no row
 means another writer came first, and the update starts again from a fresh read
-(app.services.tickets). So the write transaction, and on SQLite the database's one write lock,
+(app.services.tickets): a conditional update. So the write transaction, and on SQLite the database's one write lock,
 holds only the writes; before, the ticket was locked, then loaded as ORM objects inside it. The
 products and stations an update routes to are read here too, as plain rows.
 """
@@ -16,7 +16,6 @@ from decimal import Decimal
 from sqlalchemy import bindparam, delete, false, insert, select, update
 
 from app.models import Device, Product, Station, Ticket, TicketItem, User, product_stations
-from app.plain_sql import OneRow, OneRowSent, PlainStatement, Sent
 
 _FIELDS = ("product_code", "quantity", "note", "course")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
@@ -49,7 +48,7 @@ class TicketRow:
     items: list[Line] = field(default_factory=list)
 
 
-_READ = PlainStatement(
+_READ = (
     select(Ticket.id, Ticket.name, Ticket.version, Ticket.is_closed, Ticket.created_at,
            Ticket.last_saved_at, Device.name, User.user_name, User.name, TicketItem.id,
            TicketItem.position, TicketItem.product_code, TicketItem.quantity, TicketItem.note,
@@ -59,19 +58,19 @@ _READ = PlainStatement(
     .outerjoin(TicketItem, TicketItem.ticket_id == Ticket.id)
     .where(Ticket.id == bindparam("ticket_id"))
     .order_by(TicketItem.position))
-_CLAIM = OneRow(
+_CLAIM = (
     update(_TICKETS)
     .where(_TICKETS.c.id == bindparam("ticket_id"), _TICKETS.c.version == bindparam("read"),
            _TICKETS.c.is_closed == false())
     .values(name=bindparam("new_name"), version=bindparam("new_version"),
             last_saved_at=bindparam("saved_at")))
-_UPDATE_ITEM = PlainStatement(
+_UPDATE_ITEM = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
     .values({f: bindparam("new_" + f, type_=_ITEMS.c[f].type) for f in _FIELDS}))
 # Items past the new last position: the surplus, whatever their number.
-_DELETE_ITEMS = PlainStatement(delete(_ITEMS).where(_ITEMS.c.ticket_id == bindparam("ticket_id"),
+_DELETE_ITEMS = (delete(_ITEMS).where(_ITEMS.c.ticket_id == bindparam("ticket_id"),
                                                     _ITEMS.c.position > bindparam("last")))
-_INSERT_ITEMS = PlainStatement(insert(_ITEMS).values(
+_INSERT_ITEMS = (insert(_ITEMS).values(
     {k: bindparam(k, type_=_ITEMS.c[k].type) for k in ("ticket_id", "position", *_FIELDS)}))
 
 
@@ -94,9 +93,9 @@ class ProductRow:
 
 
 @functools.cache
-def _products(size: int) -> PlainStatement:
+def _products(size: int):
     """The products of `size` codes with their stations, one row per (product, station)."""
-    return PlainStatement(
+    return (
         select(Product.code, Product.name, Product.price, Product.course, Station.id,
                Station.name, Station.type, Station.is_active)
         .outerjoin(product_stations, product_stations.c.product_id == Product.id)
@@ -105,9 +104,9 @@ def _products(size: int) -> PlainStatement:
         .order_by(Product.code, Station.name))
 
 
-def _send_products(connection, codes: list[str]) -> Sent:
-    return _products(len(codes)).send(connection, {f"code{i}": code
-                                                   for i, code in enumerate(codes)})
+def _product_rows(connection, codes: list[str]) -> list:
+    return connection.execute(_products(len(codes)),
+                              {f"code{i}": code for i, code in enumerate(codes)}).all()
 
 
 def _products_of(rows) -> dict[str, ProductRow]:
@@ -124,13 +123,13 @@ def read_products(connection, codes) -> dict[str, ProductRow]:
     codes = sorted(set(codes))
     if not codes:
         return {}
-    return _products_of(_send_products(connection, codes).rows())
+    return _products_of(_product_rows(connection, codes))
 
 
 @functools.cache
-def _stations(size: int) -> PlainStatement:
-    return PlainStatement(select(Station.id, Station.name, Station.type, Station.is_active)
-                          .where(Station.id.in_([bindparam(f"id{i}") for i in range(size)])))
+def _stations(size: int):
+    return (select(Station.id, Station.name, Station.type, Station.is_active)
+            .where(Station.id.in_([bindparam(f"id{i}") for i in range(size)])))
 
 
 def read_stations(connection, ids) -> dict[int, StationRow]:
@@ -139,7 +138,8 @@ def read_stations(connection, ids) -> dict[int, StationRow]:
     if not ids:
         return {}
     return {row[0]: StationRow(*row) for row in
-            _stations(len(ids)).rows(connection, {f"id{i}": sid for i, sid in enumerate(ids)})}
+            connection.execute(_stations(len(ids)),
+                               {f"id{i}": sid for i, sid in enumerate(ids)})}
 
 
 def _ticket_of(rows) -> TicketRow | None:
@@ -150,65 +150,45 @@ def _ticket_of(rows) -> TicketRow | None:
 
 
 def read_ticket(connection, ticket_id: str) -> TicketRow | None:
-    return _ticket_of(_READ.rows(connection, {"ticket_id": str(ticket_id)}))
+    return _ticket_of(connection.execute(_READ, {"ticket_id": str(ticket_id)}).all())
 
 
-class Ahead:
-    """An update's reads sent before it runs (app.plain_sql.pipeline), to share a round trip
-    with the request's other reads: the ticket, and the products of the codes its new lines
-    name (those of lines it drops may be read later, when they differ)."""
-
-    def __init__(self, connection, ticket_id: str, codes):
-        self.ticket_id = str(ticket_id)
-        self.codes = set(codes)
-        self._ticket = _READ.send(connection, {"ticket_id": self.ticket_id})
-        self._products = _send_products(connection, sorted(self.codes)) if self.codes else None
-
-    def ticket(self) -> TicketRow | None:
-        return _ticket_of(self._ticket.rows())
-
-    def products(self) -> dict[str, ProductRow]:
-        return _products_of(self._products.rows()) if self._products is not None else {}
+class Missed(Exception):
+    """The conditional update of a ticket found no row: another writer came first."""
 
 
-@dataclass
-class Claim:
-    """A claim sent: `ticket` as it is once the claim holds. Whether it held is known once its
-    pipeline has ended (app.plain_sql): `sent.check()` then raises Missed if it did not."""
-    sent: OneRowSent
-    ticket: TicketRow
-
-
-def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> Claim:
+def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow:
     """Give the ticket its new name, next version and save time if it is still as read and
-    open; the claim is lost (Missed) when another writer changed or closed it meanwhile."""
-    sent = _CLAIM.execute(connection, {"ticket_id": ticket.id, "read": ticket.version,
-                                       "new_name": name, "new_version": ticket.version + 1,
-                                       "saved_at": saved_at})
-    return Claim(sent, TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at,
-                                 saved_at, ticket.device_name, ticket.user_user_name,
-                                 ticket.user_name, list(ticket.items)))
+    open (a conditional update); returns the ticket as it now is. Raises Missed when another
+    writer changed or closed it meanwhile."""
+    result = connection.execute(_CLAIM, {"ticket_id": ticket.id, "read": ticket.version,
+                                         "new_name": name, "new_version": ticket.version + 1,
+                                         "saved_at": saved_at})
+    if result.rowcount != 1:
+        raise Missed
+    return TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at, saved_at,
+                     ticket.device_name, ticket.user_user_name, ticket.user_name,
+                     list(ticket.items))
 
 
 def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
     """Give the claimed `ticket` these `items` (dicts of product_code, quantity, note and
     course), place by place: a row is updated where its values differ, and only the surplus is
     inserted or deleted. The values given are kept, not those read back: an answer shows 2 for
-    a quantity sent as 2. Reads nothing back (new items' ids stay unknown), so it can go in a
-    pipeline."""
+    a quantity sent as 2. Reads nothing back (new items' ids stay unknown)."""
     old = ticket.items
     changed = [{"item_id": line.id, **{"new_" + f: values[f] for f in _FIELDS}}
                for line, values in zip(old, items)
                if any(getattr(line, f) != values[f] for f in _FIELDS)]
     if changed:
-        _UPDATE_ITEM.execute_many(connection, changed)
+        connection.execute(_UPDATE_ITEM, changed)
     if len(old) > len(items):
-        _DELETE_ITEMS.run(connection, {"ticket_id": ticket.id, "last": len(items)})
+        connection.execute(_DELETE_ITEMS, {"ticket_id": ticket.id, "last": len(items)})
     lines = [Line(line.id, line.position, *(values[f] for f in _FIELDS))
              for line, values in zip(old, items)]
     added = [{"ticket_id": ticket.id, "position": position, **values}
              for position, values in enumerate(items[len(old):], start=len(old) + 1)]
     if added:
-        _INSERT_ITEMS.execute_many(connection, added)
+        connection.execute(_INSERT_ITEMS, added)
     lines += [Line(None, row["position"], *(row[f] for f in _FIELDS)) for row in added]
     ticket.items = lines

@@ -18,12 +18,11 @@ from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.models import Device, Ticket, TicketItem, User, utcnow
 from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.plain_sql import Missed, pipeline
 from app.query import Member, Query, QuerySpec, condition_clause
-from app.services import history, ticket_rows
+from app.services import ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
-from app.services.ticket_rows import TicketRow
+from app.services.ticket_rows import Missed, TicketRow
 from app.services.users import PlainUser, plain_user
 
 TICKET_QUERY = QuerySpec(members=(
@@ -146,15 +145,14 @@ class _Plan:
     removed: list[ItemSpec]
     stations: dict
     # The user the orders record, read before the write transaction: a rolled back attempt
-    # expires a User object, and nothing may be loaded inside (app.plain_sql.pipeline).
+    # expires a User object.
     author: PlainUser
     device_name: str | None
 
 
 def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, before: dict,
-          after: dict, order: list, lines: list[LineInput], read: tuple | None = None) -> _Plan:
+          after: dict, order: list, lines: list[LineInput]) -> _Plan:
     """The items of the order of what was added and of the void order of what was taken away.
-    `read`: (codes, products) already read, the products found among those codes.
     Raises Invalid naming each new line whose product is unknown or routed nowhere."""
     added, removed = [], []
     for key in order:
@@ -164,13 +162,7 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
         elif delta < 0:
             removed.append((key, delta))
     wanted = {key[0] for key, _ in added + removed}
-    products = {}
-    if read is not None:
-        codes, found = read
-        products = {code: found[code] for code in wanted & found.keys()}
-        wanted -= codes
-    if wanted:
-        products.update(ticket_rows.read_products(session.connection(), wanted))
+    products = ticket_rows.read_products(session.connection(), wanted) if wanted else {}
     loaded_stations = {s.id: s for p in products.values() for s in p.stations}
     default_station = device.default_station_id if device else None
     errors, added_specs = [], []
@@ -220,18 +212,17 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
                  plain_user(user), device.name if device else None)
 
 
-def _make_orders(session, plan: _Plan, *, ticket, attach: bool = True) -> list[Order]:
-    """Write the plan's orders for `ticket` (anything with its id and current name); answers
-    them as objects of the session, or nothing if not `attach`."""
+def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
+    """Write the plan's orders for `ticket` (anything with its id and current name); returns
+    them as objects of the session."""
     made = []
     for specs, is_void in ((plan.added, False), (plan.removed, True)):
         if specs:
             made.append(create_order(session, OrderSpec(
                 source="ticket", user=plan.author, items=specs, ticket=ticket, is_void=is_void,
                 device_name=plan.device_name,
-                currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations,
-                attach=attach))
-    return made if attach else []
+                currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations))
+    return made
 
 
 def _item_values(line: LineInput) -> dict:
@@ -277,24 +268,15 @@ def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
 CLAIM_ATTEMPTS = 20
 
 
-def read_ahead(connection, ticket_id: str, lines: list[LineInput]) -> ticket_rows.Ahead:
-    """Send the reads `update_ticket` starts with, for it to take as `ahead`."""
-    return ticket_rows.Ahead(connection, ticket_id, {line.product_code for line in lines})
-
-
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
-                  lines: list[LineInput], version: int | None = None,
-                  ahead: ticket_rows.Ahead | None = None, answer_orders: bool = True
+                  lines: list[LineInput], version: int | None = None
                   ) -> tuple[TicketRow, list[Order]]:
     """Replace the ticket's name and items; generate orders for the difference.
 
     The ticket is read, and the orders worked out, before the write transaction, which first
-    claims the ticket as read (app.services.ticket_rows); should another writer have come first,
-    all of it is done again from a fresh read, as a writer queued on a lock would have.
-    `ahead` (`read_ahead` for this ticket and these lines) saves the first attempt its reads.
-    `user` and `device` may be their plain values (app.services.users.PlainUser, PlainDevice).
-    `answer_orders`: False for a caller that answers with the ticket alone; the orders are
-    written all the same, and the list answered is empty.
+    claims the ticket as read with a conditional update (app.services.ticket_rows); should
+    another writer have come first, all of it is done again from a fresh read, as a writer
+    queued on a lock would have.
     Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
     changed by others on every attempt).
     """
@@ -303,11 +285,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     name = name.strip()
     for attempt in range(CLAIM_ATTEMPTS):
         session = db.session()
-        read = None
-        if ahead is not None and attempt == 0 and ahead.ticket_id == str(ticket_id):
-            ticket, read = ahead.ticket(), (ahead.codes, ahead.products())
-        else:
-            ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
+        ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
         if ticket is None:
             raise NotFound("No such ticket.")
         check_version(ticket.version, version)
@@ -320,29 +298,20 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
             return ticket, []
         plan = _plan(session, ticket_id=ticket.id, user=user, device=device,
                      before=_totals(old_lines),
-                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines,
-                     read=read)
+                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
         try:
             # The transaction goes on from the reads above, and writes first what the session
-            # held unwritten (app.database): the pipeline below sends the COMMIT.
+            # held unwritten (app.database).
             with write_transaction(keep_loaded=True) as session:
                 connection = session.connection()
-                # Nothing here needs an answer before the next statement: on PostgreSQL, all
-                # of it goes in one round trip with the COMMIT, and the claim is checked at its
-                # end.
-                with pipeline(connection, commit=True):
-                    claim = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
-                    ticket_rows.save_items(connection, claim.ticket,
-                                           [_item_values(line) for line in lines])
-                    orders = _make_orders(session, plan, ticket=claim.ticket,
-                                          attach=answer_orders)
-                    # The shared change counter last, as at commit.
-                    history.count_lines_now(session, connection)
-                claim.sent.check()
+                claimed = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
+                ticket_rows.save_items(connection, claimed,
+                                       [_item_values(line) for line in lines])
+                orders = _make_orders(session, plan, ticket=claimed)
         except Missed:  # overtaken: read again
             continue
         _forget(session, ticket.id)
-        return claim.ticket, orders
+        return claimed, orders
     raise Conflict("The ticket is being changed by others; try again.")
 
 

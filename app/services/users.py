@@ -16,8 +16,7 @@ from app import rights as R
 from app.database import write_transaction
 from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
 from app.extensions import db
-from app.models import ApiKey, Device, Token, User, rights_of, utcnow
-from app.plain_sql import PlainObjects, PlainStatement
+from app.models import ApiKey, Device, Token, User, utcnow
 from app.services.common import check_version
 
 _hasher = PasswordHasher()
@@ -223,13 +222,10 @@ class Credential:
 API_KEY_PREFIX = "ohk_"
 
 
-# Every API request authenticates: the token, its user and device come in one plain statement
-# and are handed to the session as loaded objects (the ORM's loading cost several times it).
-_TOKEN_WITH_USER = PlainObjects(
-    lambda columns: columns.join_from(Token, User, Token.user_id == User.id)
-    .outerjoin(Device, Token.device_id == Device.id)
-    .where(Token.token_hash == bindparam("digest")),
-    Token, User, Device)
+# Every API request authenticates: the token, its user and its device come in one statement.
+_TOKEN_WITH_USER = (select(Token, User, Device).join(User, Token.user_id == User.id)
+                    .outerjoin(Device, Token.device_id == Device.id)
+                    .where(Token.token_hash == bindparam("digest")))
 _API_KEY_WITH_USER = (select(ApiKey, User).join(User, ApiKey.user_id == User.id)
                       .where(ApiKey.key_hash == bindparam("digest")))
 
@@ -250,7 +246,7 @@ def authenticate(secret: str) -> Credential | None:
         if key.revoked_at is not None or not user.is_active:
             return None
         return Credential(user=user, api_key=key)
-    row = _TOKEN_WITH_USER.first(db.session(), {"digest": hash_secret(secret)})
+    row = db.session.execute(_TOKEN_WITH_USER, {"digest": hash_secret(secret)}).first()
     if row is None:
         return None
     token, user, device = row
@@ -280,46 +276,6 @@ def plain_user(user) -> PlainUser:
     if isinstance(user, PlainUser):
         return user
     return PlainUser(user.id, user.user_name, user.name, user.rights)
-
-
-@dataclass(frozen=True)
-class PlainDevice:
-    id: int
-    name: str
-    default_station_id: int | None
-
-
-_TOKEN_VALUES = PlainStatement(
-    select(Token.revoked_at, Token.expires_at, User.is_active_user, User.id, User.user_name,
-           User.name, User.rights_text, Device.id, Device.name, Device.default_station_id)
-    .join_from(Token, User, Token.user_id == User.id)
-    .outerjoin(Device, Token.device_id == Device.id)
-    .where(Token.token_hash == bindparam("digest")))
-
-
-class TokenRead:
-    """A bearer token's check, sent now and answered when `signed` is called: so that, in a
-    pipeline (app.plain_sql), it shares one round trip with the reads of the request it signs
-    (app.api.early_tickets). The same rules as `authenticate`, for tokens; an API key is
-    refused here (the caller leaves those to `authenticate`)."""
-
-    def __init__(self, connection, secret: str):
-        self.sent = None
-        if secret and not secret.startswith(API_KEY_PREFIX):
-            self.sent = _TOKEN_VALUES.send(connection, {"digest": hash_secret(secret)})
-
-    def signed(self) -> tuple[PlainUser, PlainDevice | None] | None:
-        """The token's user and device, or None when unknown, expired or revoked."""
-        rows = self.sent.rows() if self.sent is not None else None
-        if not rows:
-            return None
-        revoked_at, expires_at, is_active, *user, device_id, device_name, station_id = rows[0]
-        if not _live(revoked_at, expires_at, is_active):
-            return None
-        *user, rights_text = user
-        return (PlainUser(*user, rights_of(rights_text)),
-                PlainDevice(device_id, device_name, station_id) if device_id is not None
-                else None)
 
 
 def list_api_keys(*, user: User) -> list[ApiKey]:

@@ -145,8 +145,7 @@ def station(station_name):
 
 @with_viewer
 def _station_screen(viewer, station_name):
-    # The live poll: no body while nothing changed. (Its usual case, a kiosk link's screen,
-    # is answered before Flask by app.kiosk_poll; this is the same rule for every viewer.)
+    # The live poll: no body while nothing changed.
     seen = request.args.get("stamp") if is_fragment_request() else None
     board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_stamp=seen)
     if board is None:

@@ -11,7 +11,7 @@ from app.errors import Conflict, Forbidden, Invalid, VersionMismatch
 from app.htmx import is_fragment_request, push_url, redirect, render
 from app.query import parse_query
 from app.services import dispatch, history, order_status, orders, processing, stations
-from app.views import kept_pages, list_rows
+from app.views import list_rows
 from app.views.forms import EmptyForm, require_submitted
 
 bp = Blueprint("orders", __name__)
@@ -79,9 +79,8 @@ def home():
 @login_required
 def list_orders():
     filters = filters_from(request.args)
-    stamp, station_stamp = orders.list_stamps()
+    stamp, _ = orders.list_stamps()
     if request.args.get("stamp") == str(stamp) and is_fragment_request():
-        kept_pages.offer(stamp, station_stamp)
         return "", 204  # the live poll: nothing changed since this page was drawn
     errors, rows, total, counts = [], [], 0, {}
     abilities = _abilities()
@@ -100,8 +99,6 @@ def list_orders():
                   page_number=page, pages=max(1, -(-total // PAGE_SIZE)), stamp=stamp,
                   stations=[s.name for s in stations.list_stations()], url_with=url_with,
                   statuses=S.ALL, sortable=SORTABLE, form=EmptyForm(), **abilities)
-    if not errors:
-        kept_pages.offer(stamp, station_stamp)  # the same page until anything changes
     # The address bar keeps only the filters in use: a short link to share, and Back works.
     return push_url(response, url_with(filters))
 

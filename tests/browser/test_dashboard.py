@@ -128,31 +128,3 @@ def test_list_reads_on_a_tablet(browser, live_server, shift, manager, screenshot
     expect(page.locator("table.orders tbody tr")).to_have_count(4)
     screenshot(page, "orders-list-tablet")
     tablet.close()
-
-
-def test_a_reloaded_list_is_the_kept_page_and_its_forms_still_work(page, live_server, shift,
-                                                                   manager, app, screenshot,
-                                                                   monkeypatch):
-    pages = app.wsgi_app.wsgi_app.wsgi_app  # kiosk poll -> kept lists -> kept pages -> ticket updates -> Flask
-    behind, drawn = pages.wsgi_app, []
-    monkeypatch.setattr(pages, "wsgi_app", lambda environ, start: (
-        environ["PATH_INFO"] == "/orders" and "HTTP_HX_REQUEST" not in environ
-        and drawn.append(1)) or behind(environ, start))
-    # With CSRF checked, as in production: the kept page's token must be this session's.
-    app.config["WTF_CSRF_ENABLED"] = True
-    try:
-        sign_in(page, live_server, "manager")  # the list drawn, completing the session
-        for _ in range(2):  # drawn again, then answered from what was kept
-            page.reload()
-            expect(page.get_by_role("heading", level=1)).to_be_visible()
-        assert len(drawn) == 2
-        page.get_by_label(f"Select order {shift[0].number}").check()
-        page.get_by_label("With the selected orders").select_option("status:Completed")
-        page.get_by_role("button", name="Apply").click()
-        expect(page.locator("#batch-result .outcome.changed")).to_have_count(1)
-        expect(page.locator(".counts")).to_contain_text("Completed 1")
-        screenshot(page, "dashboard-list-kept")
-        page.get_by_role("button", name="Sign out").click()
-        expect(page.get_by_text("You are signed out.")).to_be_visible()
-    finally:
-        app.config["WTF_CSRF_ENABLED"] = False

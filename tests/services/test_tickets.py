@@ -223,30 +223,6 @@ def test_mixed_increase_and_decrease_makes_one_order_and_one_void(catalog, waite
     assert minus["orderTotal"] == Decimal("-10.40")
 
 
-def test_an_update_that_answers_no_orders_writes_the_same_ones(catalog, waiter):
-    """The API answers with the ticket alone, so it asks for no Order objects; the orders are
-    written all the same, whole."""
-    ticket, (first,) = make_ticket(waiter, catalog, ("BURGER", 1), ("COLA", 3), ("FRIES", 1))
-    updated, made = update_ticket(user=waiter, device=catalog, ticket_id=ticket.id,
-                                  name=ticket.name, answer_orders=False,
-                                  lines=lines(("BURGER", 2), ("COLA", 1), ("BREAD", 1)))
-    assert made == [] and updated.version == 2
-    db.session.expire_all()
-    plus, minus = (order_json(o) for o in db.session.scalars(
-        select(Order).where(Order.ticket_id == ticket.id, Order.id != first.id)
-        .order_by(Order.number)))
-    assert [plus["number"], minus["number"]] == [first.number + 1, first.number + 2]
-    assert _items(plus) == [("BURGER", 1, 12.5, 12.5, ["Kitchen", "Pass"]),
-                            ("BREAD", 1, 3, 3, ["Pass"])]
-    assert _items(minus) == [("COLA", -2, 3.2, -6.4, ["Bar"]),
-                             ("FRIES", -1, 4, -4, ["Kitchen"])]
-    created = [db.session.execute(select(OrderEvent.action, OrderEvent.detail)
-                                  .where(OrderEvent.order_id == o["id"])
-                                  .order_by(OrderEvent.id)).first() for o in (plus, minus)]
-    assert created == [("created", "order from ticket Table 1"),
-                       ("created", "void order from ticket Table 1")]
-
-
 # --- updates that generate nothing -------------------------------------------------------------
 
 def test_an_update_that_changes_nothing_generates_nothing(catalog, waiter):
