@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from app.logs import LOGCONFIG
+from app.http.logs import LOGCONFIG
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))

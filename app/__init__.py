@@ -4,12 +4,12 @@ import os
 from flask import Flask
 
 from app.config import load_config
-from app.database import engine_options, install_postgres_hooks, install_sqlite_hooks
+from app.db.engine import engine_options, install_postgres_hooks, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
-from app.json import OrdersJSONProvider
-from app.limits import register_limits
-from app.logs import register_request_logs
-from app.security import register_security
+from app.http.json import OrdersJSONProvider
+from app.http.limits import register_limits
+from app.http.logs import register_request_logs
+from app.http.security import register_security
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -33,8 +33,8 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     # Every module of tables, so migrations see them all.
-    from app import (  # noqa: F401
-        basket_models, dispatch_models, idempotency, kiosk_models, models, order_models)
+    from app import models  # noqa: F401
+    from app.http import idempotency  # noqa: F401
 
     db.init_app(app)
     migrate.init_app(app, db, render_as_batch=True, compare_type=True)
@@ -46,10 +46,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from app import health
     from app.api import bp as api_bp
     from app.api import openapi  # noqa: F401  (GET /api/openapi.json)
-    from app.views import api_docs, register_views
+    from app.http import health
+    from app.web import api_docs, register_views
 
     # The API authenticates with bearer tokens, never cookies, so CSRF cannot apply to it.
     csrf.exempt(api_bp)

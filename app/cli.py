@@ -2,7 +2,7 @@
 import click
 from flask import Flask, current_app
 
-from app.errors import Invalid
+from app.core.errors import Invalid
 
 
 def register(app: Flask) -> None:
@@ -60,7 +60,7 @@ def seed_demo(bulk_orders, if_empty):
     """Load demo stations, products, users, tickets and orders."""
     from sqlalchemy import update
 
-    from app.database import write_transaction
+    from app.db.transactions import write_transaction
     from app.models import Counter
     from app.seed import bulk_insert_orders, demo_users_exist, load_demo
     from app.services.history import CHANGES

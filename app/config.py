@@ -2,7 +2,7 @@
 import os
 from datetime import timedelta
 
-from app.database import normalise_url
+from app.db.engine import normalise_url
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -31,7 +31,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # Cheap hashing keeps the test suite quick; never used outside tests.
         "FAST_PASSWORD_HASH": False,
         "JSON_SORT_KEYS": False,
-        # Serving (app.security, app.limits, app.logs, app.idempotency).
+        # Serving (app.http.security, app.http.limits, app.http.logs, app.http.idempotency).
         # HTTPS: the site is reached over HTTPS (directly or through a proxy), so cookies are
         # Secure and plain-HTTP requests are redirected.
         "HTTPS": _flag("HTTPS", False),
@@ -65,7 +65,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
         "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
         "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
-        # Serialised orders each process keeps (app.api.order_documents), in bytes.
+        # Serialised orders each process keeps (app.caching.order_documents), in bytes.
         "ORDER_DOCUMENT_BYTES": int(os.environ.get("ORDER_DOCUMENT_BYTES", 16 * 1024 * 1024)),
         # Drawn dashboard rows and kiosk cards each process keeps (app.caching), in bytes.
         "ORDER_ROW_BYTES": int(os.environ.get("ORDER_ROW_BYTES", 4 * 1024 * 1024)),

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, insert, select, text, update
 
-from app import status as S
-from app.database import write_transaction
+from app.core import status as S
+from app.db.transactions import write_transaction
 from app.extensions import db
-from app.models import Counter, Device, Product, Station, User, utcnow
-from app.order_models import Order, OrderCell, OrderEntry, OrderItem, OrderEvent
+from app.models import Counter, Device, Station, User, utcnow
+from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.services import baskets, counts, order_status, products, stations, tickets, users
 from app.services.order_factory import ORDER_NUMBER
 from app.services.tickets import LineInput

@@ -107,7 +107,7 @@ DATABASE_CALLS = ("do_execute ", "do_executemany ", "do_commit ", "do_rollback "
                   "do_begin ", "CursorFetchStrategy.fetch", "psycopg")
 BUCKETS = [
     ("Jinja templates", ("jinja2", "markupsafe", "templates/", ".html")),
-    ("JSON encoding", ("json/", "app/json.py")),
+    ("JSON encoding", ("json/", "app/http/json.py")),
     ("SQLAlchemy (ORM objects, SQL compiling, rows)", ("sqlalchemy",)),
     ("pydantic", ("pydantic",)),
     ("the app's own code (services, serializers, views)", ("(app/",)),

@@ -129,7 +129,7 @@ def dashboard_list(stage: Stage):
 def dashboard_redrawn(stage: Stage):
     """The list page drawn by the view every time, as after a change elsewhere: each request
     asks a new address (an argument the page ignores), so no whole page is kept for it, while
-    its rows are (app/views/list_rows.py)."""
+    its rows are (app/caching/list_rows.py)."""
     stage.paths["dashboard-redrawn"] = "/orders?redraw=<n>"
     cookie = stage.dashboard.cookie_header
 

@@ -201,7 +201,7 @@ def make_ticket(user, device, *pairs, name="Table 1"):
 
 @pytest.fixture
 def request_log(caplog):
-    """A function answering the request log records (app.logs) made so far in the test."""
+    """A function answering the request log records (app.http.logs) made so far in the test."""
     import logging
 
     logger = logging.getLogger("app.requests")

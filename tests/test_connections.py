@@ -1,4 +1,4 @@
-"""Pooled connections (app/database.py): how many a write request takes, and how a connection
+"""Pooled connections (app/db/transactions.py): how many a write request takes, and how a connection
 that died while idle in the pool is found out before a request gets it."""
 import time
 from contextlib import contextmanager
@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from sqlalchemy import event, text
 
-from app.database import PING_IDLE_SECONDS
+from app.db.engine import PING_IDLE_SECONDS
 from app.extensions import db
 from app.models import Ticket
 from tests.conftest import bearer

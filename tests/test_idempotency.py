@@ -1,4 +1,4 @@
-"""Idempotency-Key on the creating POST routes (app.idempotency): a retry creates nothing new."""
+"""Idempotency-Key on the creating POST routes (app.http.idempotency): a retry creates nothing new."""
 import threading
 from datetime import timedelta
 
@@ -6,11 +6,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from app.api.schemas import ANSWERS
-from app.basket_models import Basket, BasketLine, Project
 from app.extensions import db
-from app.idempotency import ENDPOINTS, IdempotencyKey
+from app.http.idempotency import ENDPOINTS, IdempotencyKey
 from app.models import Product, Station, Ticket, utcnow
-from app.order_models import Order
+from app.models.baskets import Basket, BasketLine, Project
+from app.models.orders import Order
 from tests.conftest import PASSWORD, bearer, make_user
 
 PROBLEM = "application/problem+json"

@@ -1,4 +1,4 @@
-"""Sign-in rate limits (app.limits): per account and per address, on the dashboard and the API,
+"""Sign-in rate limits (app.http.limits): per account and per address, on the dashboard and the API,
 in memory for one process and in Redis for several."""
 import socket
 import uuid

@@ -1,4 +1,4 @@
-"""Structured request logs with the request id (app.logs), and the health endpoint."""
+"""Structured request logs with the request id (app.http.logs), and the health endpoint."""
 import io
 import json
 import logging
@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from app.extensions import db
-from app.logs import RequestIdFilter, json_formatter
+from app.http.logs import RequestIdFilter, json_formatter
 from app.services import products
 from tests.conftest import bearer, make_app
 
@@ -90,4 +90,4 @@ def test_health_answers_503_when_the_database_is_unreachable(json_lines):
     assert r.status_code == 503
     assert r.json == {"status": "unavailable", "database": "unreachable"}
     assert "127.0.0.1" not in r.get_data(as_text=True)
-    assert any(line["logger"] == "app.health" for line in json_lines())
+    assert any(line["logger"] == "app.http.health" for line in json_lines())

@@ -1,4 +1,4 @@
-"""The OpenAPI description (app.openapi): valid OpenAPI 3.1, true to the serializers' output,
+"""The OpenAPI description (app.api.description): valid OpenAPI 3.1, true to the serializers' output,
 served at /api/openapi.json and as a page; and schemathesis fuzzing every operation in-process.
 """
 import json
@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from app.api import schemas as S
 from app.api import serializers
-from app.openapi import api_rules, build_description
+from app.api.description import api_rules, build_description
 from app.services import baskets, order_status, orders, users
 from tests.conftest import PASSWORD, bearer, make_ticket
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
 from werkzeug.datastructures import MultiDict
 
-from app.errors import Invalid
-from app.query import (
+from app.core.errors import Invalid
+from app.core.query import (
     Condition,
     Member,
     Query,

@@ -13,15 +13,15 @@ import pytest
 from app.extensions import db
 from app.services import history, kiosk_links
 from tests.conftest import bearer, counted_statements, make_ticket
-from tests.views.helpers import HTMX, sign_in
+from tests.web.helpers import HTMX, sign_in
 
-# SQLite opens each transaction with a BEGIN of its own (app/database.py), which the engine
+# SQLite opens each transaction with a BEGIN of its own (app/db/transactions.py), which the engine
 # sees as a statement; PostgreSQL's driver begins implicitly.
 PINNED = {
     # route: statements, not counting those BEGINs
     # the token with its user; the page's keys (id, version, last save, the stations' stamp)
     # with the total (from the counters) in one statement; then the orders not cached in that
-    # state, with their cells, items and entries (app/api/order_documents.py; with every order
+    # state, with their cells, items and entries (app/caching/order_documents.py; with every order
     # cached, those four go)
     "api-list": 6,
     # the same with the total first, to know which end the page is nearer
@@ -33,7 +33,7 @@ PINNED = {
     "api-count-filtered": 2,
     "api-count-station": 2,
     # user, both stamps, the page's keys with the total, the orders whose rows are not kept
-    # (app/views/list_rows.py) with their entries, cells and items, the counters per status,
+    # (app/caching/list_rows.py) with their entries, cells and items, the counters per status,
     # the stations of the filter form
     "dashboard-list": 9,
     # drawn again after a change elsewhere: every row of the page kept, those four go

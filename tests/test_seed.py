@@ -1,10 +1,10 @@
 """The demo data is made through the real services and covers every status."""
 from sqlalchemy import func, select
 
-from app import status as S
+from app.core import status as S
 from app.extensions import db
 from app.models import User
-from app.order_models import Order
+from app.models.orders import Order
 from tests.conftest import lines
 
 

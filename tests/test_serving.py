@@ -25,11 +25,11 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
-from app import status as S
+from app.core import status as S
 from app.extensions import db
 from app.models import Counter as CounterRow
 from app.models import Device, Station, Ticket
-from app.order_models import Order, OrderCell, OrderEvent, OrderItem
+from app.models.orders import Order, OrderCell, OrderEvent, OrderItem
 from app.services import products, stations, users
 from app.services.tickets import LineInput, create_ticket
 from tests.conftest import PASSWORD, POSTGRES, make_app

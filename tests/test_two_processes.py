@@ -10,15 +10,15 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from app.extensions import db
-from app.order_models import OrderEntry
+from app.models.orders import OrderEntry
 from app.services import kiosk_links, products, stations
 from tests.conftest import bearer, make_ticket
 from tests.dispatch_fakes import FakePrinter, decode_slip

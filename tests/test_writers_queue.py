@@ -1,4 +1,4 @@
-"""Write transactions on SQLite queue on a kernel lock beside the database (app/database.py,
+"""Write transactions on SQLite queue on a kernel lock beside the database (app/db/transactions.py,
 writers_queue) rather than on SQLite's polling busy handler; PostgreSQL needs no queue."""
 import fcntl
 import os
@@ -6,7 +6,7 @@ import threading
 
 from sqlalchemy import select
 
-from app.database import _queue_path, write_transaction
+from app.db.transactions import _queue_path, write_transaction
 from app.extensions import db
 from app.models import Counter
 

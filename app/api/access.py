@@ -2,16 +2,16 @@
 
 `route_rights` records every route's right so the route x right test matrix can be built from
 the URL map: a route that forgets to declare itself fails that test. The creating POST routes
-named in app.idempotency run under their Idempotency-Key once the caller is authenticated.
+named in app.http.idempotency run under their Idempotency-Key once the caller is authenticated.
 """
 from functools import wraps
 
 from flask import g, request
 
-from app import idempotency
-from app import rights as R
-from app.errors import Forbidden, Unauthenticated
-from app.logs import new_request_id  # noqa: F401  (app.api.auth assigns it)
+from app.core import rights as R
+from app.core.errors import Forbidden, Unauthenticated
+from app.http import idempotency
+from app.http.logs import new_request_id  # noqa: F401  (app.api.auth assigns it)
 from app.services.users import authenticate
 
 SIGNED_IN = "signedIn"

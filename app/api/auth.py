@@ -5,7 +5,7 @@ from app.api import bp
 from app.api.access import PUBLIC, SIGNED_IN, guarded
 from app.api.bodies import Refresh, SignIn, parse_body
 from app.api.serializers import signed_in_user_json
-from app.json import format_datetime
+from app.http.json import format_datetime
 from app.services import users
 
 

@@ -7,7 +7,7 @@ from flask import request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from app.errors import FieldError, Invalid
+from app.core.errors import FieldError, Invalid
 
 
 class Body(BaseModel):

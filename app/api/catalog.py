@@ -1,11 +1,11 @@
 """Products and stations (`/orderendpoints`): read by anyone signed in, managed by admins."""
 from flask import jsonify
 
-from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_body
 from app.api.serializers import delivery_json, product_json, station_json, versioned
+from app.core import rights as R
 from app.services import dispatch, products, stations
 
 

@@ -1,10 +1,10 @@
 """`GET /api/openapi.json`: the OpenAPI 3.1 description of this API, built from the code by
-app.openapi. Like every route but sign-in, it needs a token (contract 4)."""
+app.api.description. Like every route but sign-in, it needs a token (contract 4)."""
 from flask import current_app, jsonify
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
-from app.openapi import description
+from app.api.description import description
 
 
 @bp.get("/openapi.json")

@@ -1,11 +1,9 @@
 """Order routes (contract 4.1)."""
 from flask import g, jsonify, request
 
-from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
-from app.api.order_documents import order_documents
 from app.api.serializers import (
     history_json,
     order_json,
@@ -13,7 +11,9 @@ from app.api.serializers import (
     query_result_response,
     versioned,
 )
-from app.query import parse_query
+from app.caching.order_documents import order_documents
+from app.core import rights as R
+from app.core.query import parse_query
 from app.services import dispatch, order_status, orders, processing
 
 

@@ -5,9 +5,9 @@ from flask import g, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app import errors as E
 from app.api import bp
-from app.idempotency import KeyReused
+from app.core import errors as E
+from app.http.idempotency import KeyReused
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def is_lock_timeout(error: OperationalError) -> bool:
 
 
 # Errors raised inside API views meet these handlers; routing errors (an unknown /api path,
-# a wrong method) reach the app-wide handlers of app.views.errors, which hand /api paths here.
+# a wrong method) reach the app-wide handlers of app.web.errors, which hand /api paths here.
 
 @bp.errorhandler(HTTPException)
 def http_error(error: HTTPException):

@@ -1,6 +1,6 @@
 """The JSON API's answers as pydantic models: what app.api.serializers produce, described once.
 
-The OpenAPI description takes its response schemas from these models (app.openapi), and the
+The OpenAPI description takes its response schemas from these models (app.api.description), and the
 tests validate real serializer output against them, so a serializer that drifts from its
 description fails a test instead of surprising an integrator. Members are camelCase, unknown
 members are not part of an answer (extra="forbid"), decimals are JSON numbers, and date-times
@@ -12,8 +12,8 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from app import rights as R
-from app import status as S
+from app.core import rights as R
+from app.core import status as S
 
 _DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
 

@@ -4,8 +4,8 @@ from collections import defaultdict
 
 from flask import current_app, jsonify
 
-from app import status as S
-from app.json import format_datetime as dt
+from app.core import status as S
+from app.http.json import format_datetime as dt
 
 
 def user_summary(user_name: str, name: str) -> dict:

@@ -1,12 +1,12 @@
 """Ticket routes (contract 3.1)."""
 from flask import g, jsonify, request
 
-from app import rights as R
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
 from app.api.serializers import query_result, ticket_json, versioned
-from app.query import parse_query
+from app.core import rights as R
+from app.core.query import parse_query
 from app.services import tickets
 
 

@@ -5,9 +5,9 @@ from sqlalchemy.orm import selectinload
 
 from app.api.serializers import order_json
 from app.dispatch.slips import Slip, SlipLine, render_slip
-from app.dispatch_models import REPRINT
 from app.extensions import db
-from app.order_models import Order
+from app.models.dispatch import REPRINT
+from app.models.orders import Order
 from app.services.dispatch import Claimed
 
 

@@ -6,13 +6,13 @@ from decimal import Decimal
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
-from app import money
-from app.basket_models import Basket, BasketLine, Project
-from app.database import write_transaction
-from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.core import money
+from app.core.errors import Conflict, FieldError, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Device, Product, User, utcnow
-from app.order_models import Order
+from app.models.baskets import Basket, BasketLine, Project
+from app.models.orders import Order
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
 
 ADDRESS_REQUIRED = ("firstName", "lastName", "line1", "city", "postalCode", "country")

@@ -1,7 +1,7 @@
 """Small helpers shared by the services."""
 from dataclasses import dataclass
 
-from app.errors import VersionMismatch
+from app.core.errors import VersionMismatch
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import functools
 
 from sqlalchemy import Select, String, bindparam, cast, func, literal, select, text
 
-from app import status as S
+from app.core import status as S
 from app.extensions import db
 from app.models import Counter, Station
 

@@ -16,10 +16,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
-from app import rights as R
-from app import status as S
-from app.database import write_transaction
-from app.dispatch_models import (
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.db.transactions import write_transaction
+from app.extensions import db
+from app.models import Station, User, new_guid, utcnow
+from app.models.dispatch import (
     DISPATCH,
     FAILED,
     QUEUED,
@@ -30,10 +33,7 @@ from app.dispatch_models import (
     Delivery,
     DispatchJob,
 )
-from app.errors import Conflict, Forbidden, NotFound
-from app.extensions import db
-from app.models import Station, User, new_guid, utcnow
-from app.order_models import Order
+from app.models.orders import Order
 from app.services import history, order_rows
 from app.services.order_rows import NewOrder
 

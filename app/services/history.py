@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, event, inspect, select, update
 
 from app.extensions import db
 from app.models import Counter, utcnow
-from app.order_models import Order, OrderEvent
+from app.models.orders import Order, OrderEvent
 from app.services.order_rows import NewOrder
 
 CHANGES = "changes"

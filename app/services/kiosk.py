@@ -11,13 +11,13 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
-from app import rights as R
-from app import status as S
-from app.database import write_transaction
-from app.errors import Conflict, Forbidden, NotFound
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
-from app.order_models import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
+from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.services import history, order_status
 from app.services.kiosk_links import EXPO, KioskActor
 from app.services.orders import lock_visible_order

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from app import rights as R
-from app.database import write_transaction
-from app.errors import FieldError, Forbidden, Invalid, NotFound
+from app.core import rights as R
+from app.core.errors import FieldError, Forbidden, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.extensions import db
-from app.kiosk_models import KioskLink
 from app.models import Station, utcnow
+from app.models.kiosk import KioskLink
 from app.services.users import hash_secret
 
 # The expo screen's scope. Station names never contain '/', so no station can pass for it.

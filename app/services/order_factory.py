@@ -10,14 +10,14 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
-from app import money
-from app import status as S
-from app.errors import FieldError, Invalid
+from app.core import money
+from app.core import status as S
+from app.core.errors import FieldError, Invalid
 from app.models import Station, Ticket, User, new_ordered_guid, utcnow
-from app.order_models import Order
+from app.models.orders import Order
 from app.services import counts, history, order_rows
-from app.services.order_rows import NewEntry, NewItem, NewOrder
 from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
+from app.services.order_rows import NewEntry, NewItem, NewOrder
 from app.services.processing import process_locked_order
 
 

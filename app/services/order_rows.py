@@ -17,10 +17,10 @@ from decimal import Decimal
 from sqlalchemy import bindparam, insert, inspect, literal, select
 from sqlalchemy.orm import make_transient_to_detached
 
-from app import status as S
-from app.dispatch_models import DispatchJob
+from app.core import status as S
 from app.models import new_guid
-from app.order_models import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
+from app.models.dispatch import DispatchJob
+from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.services import counts
 
 

@@ -1,12 +1,12 @@
 """Status changes (contract 2.3) on a whole order, one item, one station entry, or one cell."""
-from app import rights as R
-from app import status as S
 from sqlalchemy.orm import object_session
 
-from app.database import write_transaction
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.models import User, utcnow
-from app.order_models import Order, OrderCell
+from app.models.orders import Order, OrderCell
 from app.services import counts, history
 from app.services.common import Outcome, check_version
 from app.services.orders import get_order, lock_visible_order

@@ -5,14 +5,14 @@ from functools import lru_cache
 from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
-from app import rights as R
-from app import status as S
-from app.database import write_transaction
-from app.errors import Forbidden, NotFound
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import Forbidden, NotFound
+from app.core.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Counter, Station, User, utcnow
-from app.order_models import Order, OrderEntry, OrderItem
-from app.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
+from app.models.orders import Order, OrderEntry, OrderItem
 from app.services import counts, history
 from app.services.common import check_version
 

@@ -7,12 +7,12 @@ entry counts as dispatched once the job has gone out. Processing never changes a
 """
 from sqlalchemy import select
 
-from app import rights as R
-from app import status as S
-from app.database import write_transaction
-from app.errors import FieldError, Forbidden, Invalid, NotFound
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import FieldError, Forbidden, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.models import User, utcnow
-from app.order_models import Order
+from app.models.orders import Order
 from app.services import dispatch, history
 from app.services.common import Outcome
 

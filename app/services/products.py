@@ -4,8 +4,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.database import write_transaction
-from app.errors import Conflict, FieldError, Invalid, NotFound
+from app.core.errors import Conflict, FieldError, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Product, Station
 from app.services.common import check_version

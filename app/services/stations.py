@@ -1,13 +1,13 @@
 """Stations (the sources' order endpoints): where items are routed and dispatched."""
 from sqlalchemy import exists, select
 
-from app.database import write_transaction
+from app.core.errors import Conflict, FieldError, Invalid, NotFound
+from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
 from app.dispatch.slips import check_settings
-from app.errors import Conflict, FieldError, Invalid, NotFound
 from app.extensions import db
 from app.models import Station
-from app.order_models import OrderEntry
+from app.models.orders import OrderEntry
 from app.services.common import check_version
 
 TYPES = ("display", "printer", "webhook")

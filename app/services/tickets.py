@@ -12,13 +12,13 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app import rights as R
-from app.database import write_transaction
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.core import rights as R
+from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
+from app.core.query import Member, Query, QuerySpec, condition_clause
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Device, Ticket, TicketItem, User, utcnow
-from app.order_models import Order, OrderCell, OrderEntry, OrderItem
-from app.query import Member, Query, QuerySpec, condition_clause
+from app.models.orders import Order, OrderCell, OrderEntry, OrderItem
 from app.services import ticket_rows
 from app.services.common import check_version
 from app.services.order_factory import ItemSpec, OrderSpec, create_order
@@ -301,7 +301,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
                      after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
         try:
             # The transaction goes on from the reads above, and writes first what the session
-            # held unwritten (app.database).
+            # held unwritten (app.db.transactions).
             with write_transaction(keep_loaded=True) as session:
                 connection = session.connection()
                 claimed = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())

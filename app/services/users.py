@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from app import rights as R
-from app.database import write_transaction
-from app.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
+from app.core import rights as R
+from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound, Unauthenticated
+from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import ApiKey, Device, Token, User, utcnow
 from app.services.common import check_version

@@ -2,7 +2,7 @@
 import pytest
 from sqlalchemy import select
 
-from app.errors import NotFound
+from app.core.errors import NotFound
 from app.extensions import db
 from app.models import ApiKey
 from app.services import users

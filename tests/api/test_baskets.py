@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.basket_models import Basket, BasketLine, Project
 from app.extensions import db
 from app.models import Counter
-from app.order_models import Order
+from app.models.baskets import Basket, BasketLine, Project
+from app.models.orders import Order
 from app.services import products
 from tests.conftest import bearer, make_user
 

@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import Counter, Device, Station
-from app.order_models import Order, OrderEvent
+from app.models.orders import Order, OrderEvent
 from app.services import order_status, orders
 from app.services.history import CHANGES
 from tests.conftest import bearer, counted_statements, lines, make_ticket, make_user
@@ -595,7 +595,7 @@ def test_a_nul_character_is_refused(client, data):
 
 
 def test_status_sorts_by_stage(client, catalog, waiter, manager):
-    from app import status as S
+    from app.core import status as S
     from app.services import order_status
 
     made = [make_ticket(waiter, catalog, ("COLA", 1), name=f"T{i}")[1][0] for i in range(5)]

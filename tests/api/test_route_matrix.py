@@ -10,9 +10,9 @@ import uuid
 
 import pytest
 
-from app import rights as R
 from app.api.access import PUBLIC, SIGNED_IN, route_rights
-from app.openapi import build_description
+from app.api.description import build_description
+from app.core import rights as R
 from app.services import users
 from tests.conftest import PASSWORD, bearer, make_app, make_ticket, make_user
 

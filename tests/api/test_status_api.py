@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from app.extensions import db
-from app.order_models import OrderEvent
+from app.models.orders import OrderEvent
 from tests.conftest import bearer, make_ticket, make_user
 
 

@@ -1,4 +1,4 @@
-"""The dashboard under the app's own Content-Security-Policy (app.security), in Chromium: every
+"""The dashboard under the app's own Content-Security-Policy (app.http.security), in Chromium: every
 page and every htmx swap works, and the browser refuses nothing."""
 
 import pytest

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from app import status as S
+from app.core import status as S
 from app.extensions import db
 from app.models import utcnow
 from app.services import kiosk_links, order_status, stations

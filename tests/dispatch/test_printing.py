@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import select
 
 from app.dispatch.worker import dispatcher_for
-from app.dispatch_models import DispatchJob
 from app.extensions import db
 from app.models import Device
-from app.order_models import Order, OrderEntry, OrderEvent
+from app.models.dispatch import DispatchJob
+from app.models.orders import Order, OrderEntry, OrderEvent
 from app.services import dispatch, processing, products, stations
 from app.services.tickets import update_ticket
 from tests.conftest import bearer, lines, make_ticket, make_user

@@ -7,11 +7,21 @@ from decimal import Decimal
 import pytest
 
 from app.dispatch.senders import (
-    DEFAULT_PRINTER_PORT, check_webhook_url, parse_printer_address, post_webhook, send_to_printer,
-    sign)
+    DEFAULT_PRINTER_PORT,
+    check_webhook_url,
+    parse_printer_address,
+    post_webhook,
+    send_to_printer,
+    sign,
+)
 from app.dispatch.slips import Slip, SlipLine, render_slip
 from tests.dispatch_fakes import (
-    FakePrinter, WebhookReceiver, decode_slip, refusing_address, stalling_printer)
+    FakePrinter,
+    WebhookReceiver,
+    decode_slip,
+    refusing_address,
+    stalling_printer,
+)
 
 SECRET = "webhook-secret"
 BODY = json.dumps({"id": "o1", "number": 7}).encode()

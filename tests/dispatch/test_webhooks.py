@@ -8,11 +8,11 @@ from sqlalchemy import select
 
 from app.dispatch.worker import dispatcher_for
 from app.extensions import db
-from app.order_models import Order, OrderEvent
+from app.models.orders import Order, OrderEvent
 from app.services import products, stations
 from tests.conftest import bearer, make_ticket, make_user
 from tests.dispatch_fakes import WebhookReceiver
-from tests.views.helpers import sign_in
+from tests.web.helpers import sign_in
 
 SECRET = "s3cret-signing-key-for-tests"
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app import status as S
-from app.errors import Conflict
+from app.core import status as S
+from app.core.errors import Conflict
 from app.extensions import db
-from app.order_models import Order, OrderEvent
+from app.models.orders import Order, OrderEvent
 from tests.conftest import bearer, make_ticket
 
 pytestmark = pytest.mark.slow
@@ -207,7 +207,7 @@ def test_parallel_status_changes_keep_the_status_counters_exact(app, client, cat
 
 
 def test_parallel_edits_of_one_user_at_one_version_save_once(app, admin, manager):
-    from app.errors import VersionMismatch
+    from app.core.errors import VersionMismatch
     from app.models import User
     from app.services import users
 

@@ -8,11 +8,11 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app import status as S
+from app.core import status as S
+from app.core.query import Condition, Query, parse_query
 from app.extensions import db
 from app.models import Counter, Station
-from app.order_models import Order, OrderEntry
-from app.query import Condition, Query, parse_query
+from app.models.orders import Order, OrderEntry
 from app.services import baskets, counts, order_status, orders
 from app.services.tickets import update_ticket
 from tests.conftest import bearer, counted_statements, lines, make_ticket, make_user

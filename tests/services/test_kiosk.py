@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from app import status as S
-from app.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
+from app.core import status as S
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
-from app.kiosk_models import KioskLink
 from app.models import utcnow
-from app.order_models import Order, OrderEvent
+from app.models.kiosk import KioskLink
+from app.models.orders import Order, OrderEvent
 from app.services import history, kiosk, kiosk_links, orders, processing, stations
 from app.services.order_status import (
     set_cell_status,

@@ -7,8 +7,8 @@ import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 
-from app import status as S
-from app.errors import Conflict
+from app.core import status as S
+from app.core.errors import Conflict
 from app.extensions import db
 from app.services import kiosk, order_status
 from app.services.order_status import (
@@ -20,7 +20,7 @@ from app.services.order_status import (
 )
 from app.services.tickets import update_ticket
 from tests.conftest import POSTGRES, bearer, lines, make_app, make_ticket
-from tests.views.helpers import sign_in
+from tests.web.helpers import sign_in
 
 N, P, R, C, X = S.NEW, S.PROCESSING, S.READY, S.COMPLETED, S.CANCELLED
 

@@ -1,15 +1,15 @@
-"""The status model (contract 2.3): app.status, and the three service entry points that set
+"""The status model (contract 2.3): app.core.status, and the three service entry points that set
 a status on an order, one item, or one station entry."""
 import itertools
 
 import pytest
 from sqlalchemy import func, select
 
-from app import status as S
 from app.api.serializers import order_json
-from app.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
+from app.core import status as S
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
-from app.order_models import Order, OrderCell, OrderEvent
+from app.models.orders import Order, OrderCell, OrderEvent
 from app.services import orders
 from app.services.order_status import set_entry_status, set_item_status, set_order_status
 from tests.conftest import make_ticket, make_user
@@ -17,7 +17,7 @@ from tests.conftest import make_ticket, make_user
 N, P, R, C, X = S.NEW, S.PROCESSING, S.READY, S.COMPLETED, S.CANCELLED
 
 
-# --- app.status -------------------------------------------------------------------------------
+# --- app.core.status -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("cells, expected", [
     ([N], N),

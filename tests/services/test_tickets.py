@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.api.serializers import order_json
-from app.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
 from app.models import Counter, Device, Station, Ticket, TicketItem
-from app.order_models import Order, OrderEvent
+from app.models.orders import Order, OrderEvent
 from app.services import orders, processing, products, stations
 from app.services.tickets import LineInput, close_ticket, create_ticket, update_ticket
 from tests.conftest import lines, make_ticket, make_user
@@ -479,7 +479,7 @@ def test_station_ids_do_not_leak_between_devices(catalog, waiter):
 
 
 def test_amounts_too_large_for_the_money_columns_are_refused(app, catalog, waiter):
-    from app.errors import Invalid
+    from app.core.errors import Invalid
     from app.services import products
 
     products.create_product(code="GOLD", name="Gold bar", price=Decimal("90000000000"),

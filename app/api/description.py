@@ -1,0 +1,328 @@
+"""The OpenAPI 3.1 description of the JSON API, generated from the code that serves it.
+
+Nothing here is written twice:
+- paths, methods and path parameters come from the app's URL map (every `api.*` rule);
+- who may call each route comes from `route_rights` (app.api.access.guarded);
+- request bodies are the pydantic models the handlers validate with: the model a handler hands
+  to `parse_body` is read from the handler's own source, and pydantic writes its JSON Schema;
+- query parameters of list routes come from the QuerySpec the handler passes to `parse_query`;
+- If-Match / If-None-Match appear where the handler reads them (`expected_version`,
+  `make_conditional`); Idempotency-Key where app.http.idempotency applies; 429 where app.http.limits does;
+- answers are the models of app.api.schemas, named per route in its ANSWERS. The tests check
+  them against real answers (serializer output, and schemathesis over every operation), so a
+  wrong entry fails a test rather than misleading a reader.
+pydantic emits JSON Schema 2020-12, which is the schema dialect of OpenAPI 3.1 as it stands.
+"""
+import ast
+import inspect
+import re
+import textwrap
+import types
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Flask
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+from werkzeug.routing import IntegerConverter, Rule
+
+from app.api import schemas as S
+from app.api.access import PUBLIC, SIGNED_IN, route_rights
+from app.core.query import QuerySpec
+from app.http import idempotency, limits
+
+REF = "#/components/schemas/{model}"
+JSON, PROBLEM_JSON = "application/json", "application/problem+json"
+INT32_MAX = 2**31 - 1
+
+ERRORS = {
+    400: "Malformed input: `errors[]` names each offending member (errorCode 3).",
+    401: "Missing, wrong or expired bearer token (errorCode 1).",
+    403: "Signed in, but the right is missing (errorCode 2).",
+    404: "No such resource, or not visible to this user.",
+    409: "`_v` or If-Match older than the stored version (errorCode 6, `currentVersion`), or a "
+         "change the current state does not allow (errorCode 3).",
+    413: "The request body is larger than the server accepts.",
+    422: "This Idempotency-Key was used before for a different request.",
+    423: "The resource is busy; retry shortly (errorCode 5).",
+    429: "Too many sign-in attempts for this account or from this address; see Retry-After.",
+}
+
+INFO_DESCRIPTION = """\
+The JSON API of the orders hub (see the product contract, section 4).
+
+- Every route but sign-in and refresh needs `Authorization: Bearer <token>`: a token from
+  `POST /api/auth`, or an API key made in the dashboard. Each operation names the right it needs.
+- Member names in request bodies and query parameters are matched case-insensitively; unknown
+  members are refused.
+- Errors are `application/problem+json`; `traceId` is also the `X-Request-Id` header.
+- Writes to versioned resources accept the version read (`_v` in the body, or `If-Match`); an older
+  one changes nothing and answers 409.
+- POST routes that create something accept an `Idempotency-Key` header: a retry with the same key
+  and the same request answers the first answer again and creates nothing.
+"""
+
+
+@dataclass
+class Handler:
+    """What a handler's own source says about its input."""
+    body: type[BaseModel] | None = None
+    body_optional: bool = False
+    query: QuerySpec | None = None
+    versioned: bool = False
+    conditional: bool = False
+    names: set = field(default_factory=set)
+
+
+def _resolve(node: ast.expr, namespace: dict):
+    """The object a Name or dotted Attribute expression names in the handler's module."""
+    if isinstance(node, ast.Name):
+        return namespace.get(node.id)
+    if isinstance(node, ast.Attribute):
+        owner = _resolve(node.value, namespace)
+        return getattr(owner, node.attr, None)
+    return None
+
+
+@cache
+def read_handler(view) -> Handler:
+    view = inspect.unwrap(view)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
+    found = Handler()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
+        found.names.add(name)
+        if name == "parse_body" and node.args:
+            found.body = _resolve(node.args[0], view.__globals__)
+            # A handler that passes its own data has a default for a missing body.
+            found.body_optional = len(node.args) > 1
+        elif name == "parse_query" and len(node.args) > 1:
+            found.query = _resolve(node.args[1], view.__globals__)
+    found.versioned = "expected_version" in found.names
+    found.conditional = "make_conditional" in found.names
+    return found
+
+
+def _models_in(shape) -> list[type[BaseModel]]:
+    if isinstance(shape, type) and issubclass(shape, BaseModel):
+        return [shape]
+    return [m for arg in typing.get_args(shape) for m in _models_in(arg)]
+
+
+def _shape_schema(shape, refs: dict) -> dict:
+    if isinstance(shape, type) and issubclass(shape, BaseModel):
+        return refs[(shape, "serialization")]
+    if shape is dict:
+        return {"type": "object"}
+    origin = typing.get_origin(shape)
+    if origin is list:
+        return {"type": "array", "items": _shape_schema(typing.get_args(shape)[0], refs)}
+    if origin in (typing.Union, types.UnionType):
+        return {"anyOf": [_shape_schema(arg, refs) for arg in typing.get_args(shape)]}
+    raise TypeError(f"Cannot describe {shape!r}")
+
+
+def _openapi_path(rule: Rule) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+
+
+def _path_parameters(rule: Rule) -> list[dict]:
+    parameters = []
+    for name, converter in rule._converters.items():
+        if isinstance(converter, IntegerConverter):
+            schema = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
+        else:
+            schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def _query_parameters(spec: QuerySpec) -> list[dict]:
+    parameters = [
+        {"name": "$skip", "in": "query", "schema": {"type": "integer", "minimum": 0},
+         "description": "Items to skip after filter and sort."},
+        {"name": "$take", "in": "query",
+         "schema": {"type": "integer", "minimum": 0, "maximum": spec.max_take},
+         "description": f"Items to answer at most (default {spec.default_take})."},
+        {"name": "$sort", "in": "query", "schema": {"type": "string"},
+         "description": "Comma-separated keys, each `key`, `key:asc`, `key:desc` or `-key`: "
+                        + ", ".join(m.name for m in spec.members if m.sortable) + "."},
+        {"name": "$count", "in": "query", "schema": {"type": "boolean"},
+         "description": "Answer only the count."},
+    ]
+    if spec.includes:
+        parameters.append({"name": "$include", "in": "query", "schema": {"type": "string"},
+                           "description": "Comma-separated extras: "
+                                          + ", ".join(spec.includes) + "."})
+    for member in spec.members:
+        if member.filterable:
+            kind = ("one of " + ", ".join(member.choices)) if member.choices else member.type
+            parameters.append({
+                "name": member.name, "in": "query", "schema": {"type": "string"},
+                "description": f"NData filter on {member.name} ({kind}): operations such as "
+                               "`eq:value`, `gt:value`, `in:a,b` or a bare value, joined by `;`."})
+    return parameters
+
+
+HEADERS = {
+    "If-Match": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
+                 "description": "The version the write is based on, like `\"3\"` (or `_v`)."},
+    "If-None-Match": {"name": "If-None-Match", "in": "header", "schema": {"type": "string"},
+                      "description": "The ETag last read; 304 when it is still current."},
+    idempotency.HEADER: {
+        "name": idempotency.HEADER, "in": "header",
+        "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,255}$"},
+        "description": "A key of the client's choosing, unique per request it means: a retry "
+                       "with the same key and request answers the first answer again."},
+}
+
+
+def _summary(view, endpoint: str) -> str:
+    doc = inspect.getdoc(inspect.unwrap(view))
+    if doc:
+        return doc.splitlines()[0]
+    return endpoint.removeprefix("api.").replace("_", " ").capitalize()
+
+
+def _right_text(right: str) -> str:
+    if right == PUBLIC:
+        return "Public: no token needed."
+    if right == SIGNED_IN:
+        return "Any signed-in user."
+    return f"Needs the `{right}` right (or `admin`)."
+
+
+def _problem(refs: dict) -> dict:
+    return {"content": {PROBLEM_JSON: {"schema": refs[(S.Problem, "serialization")]}}}
+
+
+def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[str]) -> dict:
+    endpoint = rule.endpoint
+    view = app.view_functions[endpoint]
+    handler = read_handler(view)
+    right = route_rights[endpoint]
+    status, shape = S.ANSWERS[endpoint]
+    parameters = _path_parameters(rule)
+    if handler.query is not None:
+        parameters += _query_parameters(handler.query)
+    if handler.versioned:
+        parameters.append(HEADERS["If-Match"])
+    if handler.conditional:
+        parameters.append(HEADERS["If-None-Match"])
+    idempotent = endpoint in idempotency.ENDPOINTS
+    if idempotent:
+        parameters.append(HEADERS[idempotency.HEADER])
+
+    description = _right_text(right)
+    if aliases:
+        description += " Also served at " + ", ".join(f"`{a}`" for a in aliases) + "."
+    operation = {
+        "operationId": endpoint.removeprefix("api."),
+        "summary": _summary(view, endpoint),
+        "description": description,
+        "tags": [inspect.unwrap(view).__module__.rsplit(".", 1)[-1]],
+        "x-right": right,
+        "parameters": parameters,
+    }
+    if right == PUBLIC:
+        operation["security"] = []
+    if handler.body is not None:
+        operation["requestBody"] = {
+            "required": not handler.body_optional,
+            "content": {JSON: {"schema": refs[(handler.body, "validation")]}}}
+
+    responses = {}
+    if shape is None:
+        responses[str(status)] = {"description": "Done; no content."}
+    else:
+        responses[str(status)] = {"description": "Success.",
+                                  "content": {JSON: {"schema": _shape_schema(shape, refs)}}}
+    if handler.conditional:
+        responses["304"] = {"description": "Not modified: If-None-Match names the current "
+                                           "version."}
+    codes = set()
+    if handler.body or handler.query or handler.versioned or idempotent:
+        codes.add(400)
+    if right != PUBLIC:
+        codes |= {401, 403}
+    if rule.arguments:
+        codes.add(404)
+    if method in ("POST", "PUT", "DELETE") and right != PUBLIC:
+        codes |= {409, 423}
+    if handler.body is not None:
+        codes.add(413)
+    if idempotent:
+        codes.add(422)
+    if endpoint in limits.SIGN_IN_ENDPOINTS:
+        codes |= {401, 429}
+    for code in sorted(codes):
+        responses[str(code)] = {"description": ERRORS[code], **_problem(refs)}
+    responses["default"] = {"description": "Any other error, as problem details.",
+                            **_problem(refs)}
+    operation["responses"] = responses
+    return operation
+
+
+def api_rules(app: Flask) -> list[tuple[Rule, str]]:
+    """Every (rule, method) of the JSON API, in path order."""
+    return sorted(((rule, method) for rule in app.url_map.iter_rules()
+                   if rule.endpoint.startswith("api.")
+                   for method in rule.methods - {"HEAD", "OPTIONS"}),
+                  key=lambda pair: (pair[0].rule, pair[1]))
+
+
+def _package_version() -> str:
+    try:
+        return version("orders-hub")
+    except PackageNotFoundError:
+        return "0"
+
+
+def build_description(app: Flask) -> dict:
+    rules = api_rules(app)
+    bodies = {read_handler(app.view_functions[r.endpoint]).body for r, _ in rules} - {None}
+    answers = {m for r, _ in rules for m in _models_in(S.ANSWERS[r.endpoint][1])}
+    keys = [(m, "validation") for m in sorted(bodies, key=lambda m: m.__name__)]
+    keys += [(m, "serialization") for m in sorted(answers | {S.Problem},
+                                                   key=lambda m: m.__name__)]
+    refs, top = models_json_schema(keys, ref_template=REF)
+
+    paths: dict[str, dict] = {}
+    seen: dict[tuple[str, str], list[str]] = {}
+    for rule, method in rules:
+        seen.setdefault((rule.endpoint, method), []).append(_openapi_path(rule))
+    for rule, method in rules:
+        # One endpoint served at two paths (GET /orders/{id} and /order/{id}): the first path
+        # carries the operationId, the other is the same operation under another name.
+        all_paths = seen[(rule.endpoint, method)]
+        path = _openapi_path(rule)
+        operation = _operation(app, rule, method, refs, [p for p in all_paths if p != path])
+        if path != all_paths[0]:
+            operation["operationId"] += "_at_" + re.sub(r"\W+", "_", path).strip("_")
+        paths.setdefault(path, {})[method.lower()] = operation
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Orders hub API", "version": _package_version(),
+                 "description": INFO_DESCRIPTION},
+        "paths": paths,
+        "components": {
+            "schemas": top.get("$defs", {}),
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "A token from `POST /api/auth`, or an API key made in the "
+                               "dashboard."}},
+        },
+        "security": [{"bearer": []}],
+    }
+
+
+def description(app: Flask) -> dict:
+    """The description for this app, built once."""
+    if "openapi" not in app.extensions:
+        app.extensions["openapi"] = build_description(app)
+    return app.extensions["openapi"]

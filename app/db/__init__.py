@@ -1,0 +1,1 @@
+"""The database: engine set-up per dialect, and write transactions."""

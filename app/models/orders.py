@@ -1,0 +1,150 @@
+"""Orders, their items, station entries, item x station cells and history."""
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    true,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.catalog import Station
+from app.models.columns import MONEY, QUANTITY, new_ordered_guid, utcnow
+from app.models.tickets import Ticket
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    # The dashboard's most common view: one status, newest first; the API's sorts by date.
+    __table_args__ = (Index("ix_orders_status_number", "status", "number"),
+                      Index("ix_orders_status_created_at", "status", "created_at"))
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_ordered_guid)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    source: Mapped[str] = mapped_column(String(10))
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    # Snapshots: an order records who and what it was made for, as it was then.
+    ticket_name: Mapped[str | None] = mapped_column(String(120))
+    device_name: Mapped[str | None] = mapped_column(String(80))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_user_name: Mapped[str] = mapped_column(String(80))
+    user_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    is_processed: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_void: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str] = mapped_column(String(3))
+    sub_total: Mapped[Decimal] = mapped_column(MONEY)
+    discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    shipping_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
+    order_total: Mapped[Decimal] = mapped_column(MONEY)
+    shipping_method: Mapped[str | None] = mapped_column(String(80))
+    shipping_address: Mapped[dict | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_saved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    ticket: Mapped[Ticket | None] = relationship()
+    items: Mapped[list["OrderItem"]] = relationship(
+        order_by="OrderItem.item_no", cascade="all, delete-orphan"
+    )
+    entries: Mapped[list["OrderEntry"]] = relationship(
+        order_by="OrderEntry.id", cascade="all, delete-orphan"
+    )
+    cells: Mapped[list["OrderCell"]] = relationship(
+        order_by="OrderCell.id", cascade="all, delete-orphan"
+    )
+    history: Mapped[list["OrderEvent"]] = relationship(
+        order_by="OrderEvent.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def customer_label(self) -> str:
+        """Who the order is for, as staff say it: the ticket, else the addressee, else the user."""
+        if self.ticket_name:
+            return self.ticket_name
+        address = self.shipping_address or {}
+        name = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p)
+        return name or self.user_name
+
+
+class OrderItem(db.Model):
+    __tablename__ = "order_items"
+    __table_args__ = (UniqueConstraint("order_id", "item_no"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    item_no: Mapped[int] = mapped_column(Integer)
+    product_code: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    unit_price: Mapped[Decimal] = mapped_column(MONEY)
+    total: Mapped[Decimal] = mapped_column(MONEY)
+    note: Mapped[str | None] = mapped_column(String(500))
+    course: Mapped[int | None] = mapped_column(Integer)
+    project_guid: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class OrderEntry(db.Model):
+    """One per station an order is routed to; dispatched once (processed_at).
+
+    `is_open` says whether any of the entry's cells is still to do (New, Processing, Ready). It
+    is derived from the cells and kept by app.services.order_status in the transaction that
+    changes them, so a station's screen reads its handful of open entries through the index
+    below instead of every entry the station ever had. A new entry's cells are New: open.
+    """
+    __tablename__ = "order_entries"
+    __table_args__ = (
+        UniqueConstraint("order_id", "station_id"),
+        Index("ix_order_entries_station_processed", "station_id", "processed_at"),
+        Index("ix_order_entries_station_open", "station_id", "is_open", "processed_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
+    processed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    station: Mapped[Station] = relationship(lazy="joined")
+
+
+class OrderCell(db.Model):
+    """The state of one item at one station: the only place a status is set."""
+    __tablename__ = "order_cells"
+    # entry_id first: a station's screen asks for the open cells of its entries.
+    __table_args__ = (UniqueConstraint("item_id", "entry_id"),
+                      Index("ix_order_cells_entry_status", "entry_id", "status"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("order_items.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("order_entries.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    item: Mapped[OrderItem] = relationship()
+    entry: Mapped[OrderEntry] = relationship()
+
+
+class OrderEvent(db.Model):
+    """One line of an order's history. Kept when the order is deleted."""
+    __tablename__ = "order_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(String(30))
+    level: Mapped[str | None] = mapped_column(String(10))
+    target: Mapped[str | None] = mapped_column(String(120))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    user_name: Mapped[str | None] = mapped_column(String(80))
+    detail: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,240 @@
+"""Kiosk screens (one full-screen page per station, and the expo screen) and the admin page of
+kiosk links. Handlers translate; app.services.kiosk decides who may see and change what."""
+from functools import wraps
+
+from flask import Blueprint, flash, make_response, request, session, url_for
+from flask_login import current_user, login_required, logout_user
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField
+
+from app.caching.kiosk_cards import age_css, age_text, board_cards
+from app.core.errors import FieldError, Forbidden, Invalid, Unauthenticated
+from app.extensions import login_manager
+from app.services import kiosk, kiosk_links
+from app.services.stations import list_stations
+from app.web.forms import require_submitted
+from app.web.htmx import is_fragment_request, redirect, render
+
+bp = Blueprint("kiosk", __name__)
+bp.add_app_template_global(age_text, "card_age")  # the expo screen's cards, drawn whole
+bp.add_app_template_global(age_css, "card_age_css")
+SESSION_KEY = "kiosk_link_id"
+EXPO_CHOICE = ""  # station names are never empty, so this can only mean the expo screen
+
+
+class KioskLinkForm(FlaskForm):
+    name = StringField("Name (where the screen is)")
+    target = SelectField("Screen", validate_choice=False)
+
+
+def _viewer():
+    """The signed-in person, else the screen a kiosk link signed in, else None."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    if SESSION_KEY in session:
+        actor = kiosk_links.get_kiosk_actor(session[SESSION_KEY])
+        if actor is None:
+            raise Forbidden("This screen's kiosk link was revoked. Ask an administrator "
+                            "for a new one.")
+        return actor
+    return None
+
+
+def with_viewer(view):
+    """Pass the viewer in; without one, a page goes to sign-in and a fragment answers 401."""
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        viewer = _viewer()
+        if viewer is None:
+            if is_fragment_request():
+                raise Unauthenticated("Sign in, or open this screen's kiosk link again.")
+            return login_manager.unauthorized()
+        return view(viewer, *args, **kwargs)
+    return guarded
+
+
+def _open_link(secret: str):
+    link = kiosk_links.open_kiosk_link(secret=secret)
+    # The browser becomes a kiosk: whoever was signed in on it is signed out, so a person's
+    # session never stays behind on a shared wall screen.
+    session.clear()
+    logout_user()
+    session[SESSION_KEY] = link.id
+    session.permanent = True  # the screen's browser may restart; the link should hold
+    # The clean URL: the secret must not stay in the address bar or the history.
+    if link.is_expo:
+        return redirect(url_for("kiosk.expo"))
+    return redirect(url_for("kiosk.station", station_name=link.station.name))
+
+
+def _screen(page: str, fragment: str, viewer, board):
+    can_update = kiosk.can_change(viewer, board.target)
+    # A station's cards are kept drawn (app.caching.kiosk_cards); the expo's are drawn whole.
+    cards = None if board.target == kiosk_links.EXPO else board_cards(board, can_update)
+    response = render(page, fragment, board=board, cards=cards, can_update=can_update,
+                      is_person=not isinstance(viewer, kiosk_links.KioskActor))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _unchanged():
+    response = make_response("", 204)
+    response.vary.add("HX-Request")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_change(viewer, target: str, change):
+    """Run a tap's change; answer the fresh board under htmx, else go back to the screen."""
+    require_submitted()
+    change()
+    if target == kiosk_links.EXPO:
+        if is_fragment_request():
+            return _screen("kiosk/expo.html", "kiosk/_expo.html", viewer,
+                           kiosk.get_expo_board(viewer=viewer))
+        return redirect(url_for("kiosk.expo"))
+    if is_fragment_request():
+        return _screen("kiosk/station.html", "kiosk/_board.html", viewer,
+                       kiosk.get_station_board(viewer=viewer, station_name=target))
+    return redirect(url_for("kiosk.station", station_name=target))
+
+
+# --- screens --------------------------------------------------------------------------------
+
+@bp.get("/kiosk")
+@with_viewer
+def index(viewer):
+    if isinstance(viewer, kiosk_links.KioskActor):
+        if viewer.target == kiosk_links.EXPO:
+            return redirect(url_for("kiosk.expo"))
+        return redirect(url_for("kiosk.station", station_name=viewer.target))
+    kiosk.require_screen(viewer, kiosk_links.EXPO)
+    return render("kiosk/index.html", stations=[s for s in list_stations()
+                                                if s.type == "display"])
+
+
+@bp.get("/kiosk/expo")
+def expo():
+    if request.args.get("key"):
+        return _open_link(request.args["key"])
+    return _expo_screen()
+
+
+@with_viewer
+def _expo_screen(viewer):
+    if is_fragment_request() and kiosk.is_unchanged(viewer=viewer, target=kiosk_links.EXPO,
+                                                    stamp=request.args.get("stamp")):
+        return _unchanged()
+    return _screen("kiosk/expo.html", "kiosk/_expo.html", viewer,
+                   kiosk.get_expo_board(viewer=viewer))
+
+
+@bp.post("/kiosk/expo/orders/<order_id>/complete")
+@with_viewer
+def complete(viewer, order_id):
+    return _after_change(viewer, kiosk_links.EXPO, lambda: kiosk.complete_order(
+        viewer=viewer, order_id=order_id))
+
+
+@bp.get("/kiosk/<station_name>")
+def station(station_name):
+    if request.args.get("key"):
+        return _open_link(request.args["key"])
+    return _station_screen(station_name)
+
+
+@with_viewer
+def _station_screen(viewer, station_name):
+    # The live poll: no body while nothing changed.
+    seen = request.args.get("stamp") if is_fragment_request() else None
+    board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_stamp=seen)
+    if board is None:
+        return _unchanged()
+    return _screen("kiosk/station.html", "kiosk/_board.html", viewer, board)
+
+
+@bp.post("/kiosk/<station_name>/orders/<order_id>/items/<int:item_id>/advance")
+@with_viewer
+def advance_item(viewer, station_name, order_id, item_id):
+    return _after_change(viewer, station_name, lambda: kiosk.advance_cell(
+        viewer=viewer, station_name=station_name, order_id=order_id, item_id=item_id,
+        seen=request.form.get("seen")))
+
+
+@bp.post("/kiosk/<station_name>/orders/<order_id>/advance")
+@with_viewer
+def advance(viewer, station_name, order_id):
+    return _after_change(viewer, station_name, lambda: kiosk.advance_entry(
+        viewer=viewer, station_name=station_name, order_id=order_id,
+        seen=request.form.get("seen")))
+
+
+@bp.post("/kiosk/<station_name>/orders/<order_id>/bump")
+@with_viewer
+def bump(viewer, station_name, order_id):
+    return _after_change(viewer, station_name, lambda: kiosk.bump_entry(
+        viewer=viewer, station_name=station_name, order_id=order_id))
+
+
+@bp.post("/kiosk/<station_name>/orders/<order_id>/acknowledge")
+@with_viewer
+def acknowledge(viewer, station_name, order_id):
+    return _after_change(viewer, station_name, lambda: kiosk.acknowledge_void(
+        viewer=viewer, station_name=station_name, order_id=order_id))
+
+
+@bp.post("/kiosk/<station_name>/recall")
+@with_viewer
+def recall(viewer, station_name):
+    return _after_change(viewer, station_name, lambda: kiosk.recall_entry(
+        viewer=viewer, station_name=station_name))
+
+
+# --- kiosk links (admin) --------------------------------------------------------------------
+
+def _link_form(formdata=True) -> KioskLinkForm:
+    form = KioskLinkForm() if formdata else KioskLinkForm(formdata=None)
+    form.target.choices = [(s.name, s.name) for s in list_stations() if s.type == "display"]
+    form.target.choices.append((EXPO_CHOICE, "Expo (every order, all stations)"))
+    return form
+
+
+def link_url(link, secret: str) -> str:
+    if link.is_expo:
+        return url_for("kiosk.expo", key=secret, _external=True)
+    return url_for("kiosk.station", station_name=link.station.name, key=secret, _external=True)
+
+
+@bp.route("/admin/kiosk-links", methods=["GET", "POST"])
+@login_required
+def links():
+    links_found = kiosk_links.list_kiosk_links(user=current_user)  # admins only, else 403
+    form, errors, status, created = _link_form(), [], 200, None
+    if request.method == "POST":
+        require_submitted(form)
+        try:
+            created = kiosk_links.create_kiosk_link(user=current_user, name=form.name.data,
+                                              station_name=form.target.data or None)
+        except Invalid as refused:
+            errors, status = refused.errors or [FieldError("", refused.message)], 422
+        else:
+            status, form = 201, _link_form(formdata=False)
+            links_found = kiosk_links.list_kiosk_links(user=current_user)
+    response = render("kiosk/links.html", "kiosk/_links.html", status=status, form=form,
+                      errors=errors, links=links_found,
+                      created=created and created[0],
+                      created_url=created and link_url(*created))
+    if created:
+        response.headers["Cache-Control"] = "no-store"  # the secret must not linger in caches
+    return response
+
+
+@bp.post("/admin/kiosk-links/<int:link_id>/revoke")
+@login_required
+def revoke_link(link_id):
+    require_submitted()
+    link = kiosk_links.revoke_kiosk_link(user=current_user, link_id=link_id)
+    if is_fragment_request():
+        return render("kiosk/links.html", "kiosk/_link_row.html", link=link)
+    flash(f"The kiosk link {link.name} was revoked; its screen stops at its next request.")
+    return redirect(url_for("kiosk.links"))

@@ -1,0 +1,231 @@
+"""The order list and the order page of the dashboard."""
+from datetime import date, timedelta
+
+from flask import Blueprint, flash, request, url_for
+from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
+
+from app.caching import list_rows
+from app.core import rights as R
+from app.core import status as S
+from app.core.errors import Conflict, Forbidden, Invalid, VersionMismatch
+from app.core.query import parse_query
+from app.services import dispatch, history, order_status, orders, processing, stations
+from app.web.forms import EmptyForm, require_submitted
+from app.web.htmx import is_fragment_request, push_url, redirect, render
+
+bp = Blueprint("orders", __name__)
+PAGE_SIZE = 50
+TEXT_FILTERS = {"ticket": "ticketName", "device": "deviceName", "user": "userUserName"}
+YES_NO_FILTERS = {"processed": "isProcessed", "processable": "isProcessable", "void": "isVoid"}
+SORTABLE = ("number", "status", "ticketName", "deviceName", "userUserName", "orderTotal",
+            "createdDateUtc")
+
+
+def _clean(text: str) -> str:
+    # `;` and `,` separate NData operations and lists; in free text they are just noise.
+    return text.replace(";", " ").replace(",", " ").strip()
+
+
+def filters_from(args) -> dict:
+    """The filter form's state, as given in the URL (so it can be shared and bookmarked)."""
+    keys = ("q", "status", "station", "number", "from", "to", "sort", "page",
+            *TEXT_FILTERS, *YES_NO_FILTERS)
+    return {key: args.get(key, "").strip() for key in keys}
+
+
+def ndata_from(filters: dict) -> MultiDict:
+    """Translate the form into NData, so the dashboard filters exactly as the API does."""
+    args = MultiDict()
+    if filters["status"]:
+        args.add("status", filters["status"])
+    if filters["station"]:
+        args.add("endpointName", _clean(filters["station"]))
+    if filters["number"]:
+        args.add("number", filters["number"])
+    for field, member in TEXT_FILTERS.items():
+        if _clean(filters[field]):
+            args.add(member, "contains:" + _clean(filters[field]))
+    for field, member in YES_NO_FILTERS.items():
+        if filters[field] in ("yes", "no"):
+            args.add(member, "true" if filters[field] == "yes" else "false")
+    for field, op in (("from", "gte"), ("to", "lt")):
+        if filters[field]:
+            try:
+                day = date.fromisoformat(filters[field]) + timedelta(days=op == "lt")
+            except ValueError:
+                args.add("createdDateUtc", f"{op}:{filters[field]}")  # the parser names it
+            else:
+                args.add("createdDateUtc", f"{op}:{day.isoformat()}T00:00:00Z")
+    if filters["sort"]:
+        args.add("$sort", filters["sort"])
+    page = int(filters["page"]) if filters["page"].isdigit() and int(filters["page"]) > 0 else 1
+    args.add("$skip", str((page - 1) * PAGE_SIZE))
+    args.add("$take", str(PAGE_SIZE))
+    return args
+
+
+def url_with(filters: dict, **changes) -> str:
+    merged = {k: v for k, v in {**filters, **changes}.items() if v not in ("", None)}
+    return url_for("orders.list_orders", **merged)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("orders.list_orders"))
+
+
+@bp.get("/orders")
+@login_required
+def list_orders():
+    filters = filters_from(request.args)
+    stamp, _ = orders.list_stamps()
+    if request.args.get("stamp") == str(stamp) and is_fragment_request():
+        return "", 204  # the live poll: nothing changed since this page was drawn
+    errors, rows, total, counts = [], [], 0, {}
+    abilities = _abilities()
+    try:
+        query = parse_query(ndata_from(filters), orders.ORDER_QUERY)
+        rows, total = list_rows.page_rows(
+            user=current_user, query=query, search=filters["q"],
+            selectable=abilities["can_update"] or abilities["can_process"])
+        counts = orders.count_by_status(user=current_user, query=query, search=filters["q"])
+    except Invalid as invalid:
+        errors = invalid.errors
+    page = (int(filters["page"]) if filters["page"].isdigit() and int(filters["page"]) > 0
+            else 1)
+    response = render("orders/list.html", "orders/_results.html", status=422 if errors else 200,
+                  filters=filters, errors=errors, rows=rows, total=total, counts=counts,
+                  page_number=page, pages=max(1, -(-total // PAGE_SIZE)), stamp=stamp,
+                  stations=[s.name for s in stations.list_stations()], url_with=url_with,
+                  statuses=S.ALL, sortable=SORTABLE, form=EmptyForm(), **abilities)
+    # The address bar keeps only the filters in use: a short link to share, and Back works.
+    return push_url(response, url_with(filters))
+
+
+def _abilities() -> dict:
+    rights = current_user.rights
+    return {"can_update": R.has_right(rights, R.ORDER_UPDATE),
+            "can_process": R.has_right(rights, R.ORDER_PROCESS),
+            "can_delete": R.has_right(rights, R.ORDER_DELETE),
+            "sees_all": R.sees_all_orders(rights)}
+
+
+@bp.post("/orders/batch")
+@login_required
+def batch():
+    """One button for the selected rows: process them, or set their status."""
+    form = EmptyForm()
+    require_submitted(form)
+    ids = request.form.getlist("ids")
+    action = request.form.get("action", "")
+    if not ids:
+        raise Invalid([], "Select at least one order first.")
+    if action == "process":
+        outcomes = processing.process_each(user=current_user, order_ids=ids)
+    elif action.startswith("status:"):
+        outcomes = order_status.set_statuses(user=current_user, order_ids=ids,
+                                             status=action.removeprefix("status:"))
+    else:
+        raise Invalid([], "Choose what to do with the selected orders.")
+    response = render("orders/batch.html", "orders/_batch_report.html", outcomes=outcomes,
+                      action=action, back=request.referrer or url_for("orders.list_orders"))
+    response.headers["HX-Trigger"] = "orders-changed"
+    return response
+
+
+def _order_page(order_id: str, *, message: str | None = None, status: int = 200):
+    order = orders.get_order(user=current_user, order_id=order_id, include_history=True)
+    return render("orders/page.html", "orders/_detail.html", status=status, order=order,
+                  message=message, stamp=history.change_stamp(), form=EmptyForm(),
+                  statuses=S.ALL, jobs=dispatch.jobs_by_entry(order),
+                  reprint_refusal=dispatch.reprint_refusal, **_abilities())
+
+
+@bp.get("/orders/<order_id>")
+@login_required
+def order_page(order_id):
+    if request.args.get("stamp") == str(history.change_stamp()) and is_fragment_request():
+        orders.get_order(user=current_user, order_id=order_id)  # still there, still visible
+        return "", 204
+    return _order_page(order_id)
+
+
+def _change(order_id: str, change):
+    """Run a status change from a form; a stale page or refused move shows the fresh order."""
+    form = EmptyForm()
+    require_submitted(form)
+    version = request.form.get("_v", "")
+    try:
+        change(version=int(version) if version.isdigit() else None)
+    except VersionMismatch:
+        return _order_page(order_id, status=409, message=(
+            "Someone else changed this order while you were looking at it. This is its "
+            "current state; nothing was changed. Check it and try again."))
+    except Conflict as refused:
+        return _order_page(order_id, status=409, message=refused.message)
+    if is_fragment_request():
+        return _order_page(order_id)
+    flash("Saved.")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.post("/orders/<order_id>/status")
+@login_required
+def set_order_status(order_id):
+    return _change(order_id, lambda version: order_status.set_order_status(
+        user=current_user, order_id=order_id, status=request.form.get("status"),
+        version=version))
+
+
+@bp.post("/orders/<order_id>/items/<int:item_id>/status")
+@login_required
+def set_item_status(order_id, item_id):
+    return _change(order_id, lambda version: order_status.set_item_status(
+        user=current_user, order_id=order_id, item_id=item_id,
+        status=request.form.get("status"), version=version))
+
+
+@bp.post("/orders/<order_id>/stations/<station_name>/status")
+@login_required
+def set_station_status(order_id, station_name):
+    return _change(order_id, lambda version: order_status.set_entry_status(
+        user=current_user, order_id=order_id, station_name=station_name,
+        status=request.form.get("status"), version=version))
+
+
+@bp.post("/orders/<order_id>/process")
+@login_required
+def process_order(order_id):
+    return _change(order_id, lambda version: processing.process_orders(
+        user=current_user, order_ids=[orders.get_order(user=current_user,
+                                                       order_id=order_id).id]))
+
+
+@bp.post("/orders/<order_id>/stations/<station_name>/reprint")
+@login_required
+def reprint(order_id, station_name):
+    require_submitted(EmptyForm())
+    try:
+        dispatch.reprint(user=current_user, order_id=order_id, station_name=station_name)
+    except Conflict as refused:
+        return _order_page(order_id, status=409, message=refused.message)
+    if is_fragment_request():
+        return _order_page(order_id)
+    flash(f"Reprint queued for {station_name}.")
+    return redirect(url_for("orders.order_page", order_id=order_id))
+
+
+@bp.route("/orders/<order_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete_order(order_id):
+    order = orders.get_order(user=current_user, order_id=order_id)
+    form = EmptyForm()
+    if request.method == "POST":
+        require_submitted(form)
+        orders.delete_order(user=current_user, order_id=order_id)
+        flash(f"Order {order.number} was deleted.")
+        return redirect(url_for("orders.list_orders"))
+    if not _abilities()["can_delete"]:
+        raise Forbidden("Deleting orders needs the orderDelete right.")
+    return render("orders/delete.html", order=order, form=form)
