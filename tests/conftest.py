@@ -94,9 +94,9 @@ def wipe(app) -> None:
                 for table in tables:
                     conn.execute(text(f"DELETE FROM {table}"))
             conn.execute(text("UPDATE counters SET value = 0"))
-    # As after restoring a database: what a process kept of the old one goes (app.api.list_cache).
-    app.extensions.pop("order_lists", None)
-    app.extensions.pop("dashboard_pages", None)
+    # As after restoring a database: what a process cached of the old one goes (app.caching).
+    for cache in ("order_documents", "order_rows", "kiosk_cards"):
+        app.extensions.pop(cache, None)
 
 
 @pytest.fixture

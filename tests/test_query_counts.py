@@ -19,34 +19,36 @@ from tests.web.helpers import HTMX, sign_in
 # sees as a statement; PostgreSQL's driver begins implicitly.
 PINNED = {
     # route: statements, not counting those BEGINs
-    # the token with its user; the page's keys (id, version, last save, the stations' stamp)
-    # with the total (from the counters) in one statement; then the orders not cached in that
-    # state, with their cells, items and entries (app/caching/order_documents.py; with every order
-    # cached, those four go)
-    "api-list": 6,
+    # the token with its user; the change counter and the stations' version (the ETag); the
+    # page's keys (id, version, last save, the stations' version) with the total (from the
+    # counters) in one statement; then the orders not cached in that state, with their cells,
+    # items and entries (app/caching/order_documents.py; with every order cached, those go)
+    "api-list": 7,
     # the same with the total first, to know which end the page is nearer
-    "api-deep": 7,
+    "api-deep": 8,
     # as api-list, the total a count query rather than the counters
-    "api-keyset": 6,
-    # the token with its user, and the count (a counter row, or one count query)
-    "api-count-counters": 2,
-    "api-count-filtered": 2,
-    "api-count-station": 2,
-    # user, both stamps, the page's keys with the total, the orders whose rows are not kept
+    "api-keyset": 7,
+    # the token with its user, the versions, and the count (a counter row, or a count query)
+    "api-count-counters": 3,
+    "api-count-filtered": 3,
+    "api-count-station": 3,
+    # user, both versions, the page's keys with the total, the orders whose rows are not cached
     # (app/caching/list_rows.py) with their entries, cells and items, the counters per status,
     # the stations of the filter form
     "dashboard-list": 9,
     # drawn again after a change elsewhere: every row of the page kept, those four go
     "dashboard-list-rows-kept": 5,
-    # user, change stamp, the order, its entries, cells, history and items, the stamp again
+    # user, both versions, the order's version (visible?), the order, its entries, cells,
+    # history and items
     "order-page": 8,
     # the kiosk link (still live), the change counter
     "kiosk-idle": 2,
-    # the kiosk link, the change stamp, the station, the count, the cards, their items with
+    # the kiosk link, the change counter, the station, the count, the cards, their items with
     # this station's cells, the all-day counts
     "kiosk-refresh": 7,
     # the token with its user and device; the ticket with its items, device and user; the
-    # products with their stations; then in one write transaction: the ticket claimed (its name, version and save time) and its changed item;
+    # products with their stations; then in one write transaction: the ticket claimed (its
+    # name, version and save time) and its changed item;
     # the order number and the counters in one upsert; the order, its entries, items, cells
     # and history lines, one insert each; the change counter
     "ticket-update": 12,  # 27 when the ORM flushed the order piece by piece
@@ -141,7 +143,7 @@ def kitchen_screen(client, admin, catalog):
 def test_kiosk_idle_poll(kitchen_screen, add_orders):
     def count(made):
         db.session.commit()  # the current counter, not an earlier snapshot's
-        url = f"/kiosk/Kitchen?stamp={history.change_stamp()}"
+        url = f"/kiosk/Kitchen?version={history.change_counter()}"
         return statements_for(kitchen_screen, "GET", url, 204, headers=HTMX)
     small, large = _twice(add_orders, count)
     assert_pinned("kiosk-idle", small, large)
@@ -149,7 +151,7 @@ def test_kiosk_idle_poll(kitchen_screen, add_orders):
 
 def test_kiosk_refresh(kitchen_screen, add_orders):
     small, large = _twice(add_orders, lambda made: statements_for(
-        kitchen_screen, "GET", "/kiosk/Kitchen?stamp=0", 200, headers=HTMX))
+        kitchen_screen, "GET", "/kiosk/Kitchen?version=0", 200, headers=HTMX))
     assert_pinned("kiosk-refresh", small, large)
 
 

@@ -89,7 +89,7 @@ def two_servers(app, tmp_path):
 
 
 class Screen:
-    """A kiosk screen as the browser drives it: a cookie session, the stamp, the 1 s poll."""
+    """A kiosk screen as the browser drives it: a cookie session, the version, the 1 s poll."""
 
     def __init__(self, server: Server, station: str, secret: str):
         self.base = f"{server.url}/kiosk/{station}"
@@ -98,16 +98,16 @@ class Screen:
         page = self.opener.open(f"{self.base}?key={secret}", timeout=5)  # follows the 303
         assert page.url == self.base
         self.html = page.read().decode()
-        self.stamp = re.search(r'"stamp": "(\d+)"', self.html).group(1)
+        self.version = re.search(r'"version": "(\d+)"', self.html).group(1)
         self.csrf = re.search(r'"X-CSRFToken": "([^"]+)"', self.html).group(1)
 
     def poll(self) -> int:
-        request = urllib.request.Request(f"{self.base}?stamp={self.stamp}",
+        request = urllib.request.Request(f"{self.base}?version={self.version}",
                                          headers={"HX-Request": "true"})
         with self.opener.open(request, timeout=3) as answer:
             if answer.status == 200:
                 self.html = answer.read().decode()
-                self.stamp = re.search(r'"stamp": "(\d+)"', self.html).group(1)
+                self.version = re.search(r'"version": "(\d+)"', self.html).group(1)
             return answer.status
 
     def wait_for(self, predicate, within=2.0, every=1.0) -> float:

@@ -146,7 +146,8 @@ def expected_version(body_version: int | None) -> int | None:
     header = request.headers.get("If-Match")
     if not header or header.strip() == "*":
         return None
-    value = header.strip().removeprefix("W/").strip('"')
+    # An order's ETag is "<_v>-<stations' version>" (app.api.serializers.versioned).
+    value = header.strip().removeprefix("W/").strip('"').split("-")[0]
     if not value.isdigit():
         raise Invalid([FieldError("If-Match", "If-Match names a version, like \"3\".")])
     return int(value)

@@ -5,6 +5,7 @@ from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
 from app.api.serializers import (
+    compact_json,
     history_json,
     order_json,
     query_result,
@@ -14,17 +15,31 @@ from app.api.serializers import (
 from app.caching.order_documents import order_documents
 from app.core import rights as R
 from app.core.query import parse_query
-from app.services import dispatch, order_status, orders, processing
+from app.http.etags import etag_of, not_modified, tagged
+from app.services import dispatch, history, order_status, orders, processing
 
 
 def order_response(order, status: int = 200):
-    return versioned(order_json(order), status)
+    """The order with an ETag of its `_v` and of its stations' version: the answer shows the
+    stations' names and isActive, which change without the order's `_v`."""
+    return versioned(order_json(order), status, also=history.versions()[1])
 
 
 @bp.get("/orders")
 @guarded(SIGNED_IN)
 def list_orders():
     query = parse_query(request.args, orders.ORDER_QUERY)
+    # What decides the answer: every order's state and its stations' (the two versions), which
+    # orders the caller sees, and the query.
+    etag = etag_of("orders", history.versions(), orders.owner_of(g.user),
+                   request.query_string)
+    unchanged = not_modified(etag, vary=("Authorization",))
+    if unchanged is not None:
+        return unchanged
+    return tagged(_order_list(query), etag, vary=("Authorization",))
+
+
+def _order_list(query):
     if query.count:
         total = orders.count_orders(user=g.user, query=query)
         return jsonify({"count": total, "totalCount": total})
@@ -33,7 +48,8 @@ def list_orders():
         return jsonify(query_result([order_json(o, include_history=True) for o in found],
                                     total))
     keys, total = orders.list_order_keys(user=g.user, query=query)
-    return query_result_response(order_documents(keys), total)
+    return query_result_response(
+        order_documents(keys, lambda order: compact_json(order_json(order))), total)
 
 
 @bp.get("/orders/<order_id>")
@@ -41,7 +57,7 @@ def list_orders():
 @guarded(SIGNED_IN)
 def get_order(order_id):
     order = orders.get_order(user=g.user, order_id=order_id)
-    # Answers 304 when If-None-Match names the current version.
+    # Answers 304 when If-None-Match names the current state.
     return order_response(order).make_conditional(request)
 
 

@@ -147,9 +147,12 @@ def basket_json(basket, prices: dict) -> dict:
             "lastSavedDateUtc": dt(basket.last_saved_at), "orderTotal": total}
 
 
-def versioned(body: dict, status: int = 200):
-    """The answer for one versioned resource: its JSON, with an ETag of its `_v` (5.3)."""
+def versioned(body: dict, status: int = 200, *, also=None):
+    """The answer for one versioned resource: its JSON, with an ETag of its `_v` (5.3), as
+    `"<_v>"`, or `"<_v>-<also>"` when the body shows more than the resource's own fields (an
+    order shows its stations). If-Match reads the `_v` before the dash
+    (app.api.bodies.expected_version)."""
     response = jsonify(body)
     response.status_code = status
-    response.set_etag(str(body["_v"]))
+    response.set_etag(str(body["_v"]) if also is None else f"{body['_v']}-{also}")
     return response

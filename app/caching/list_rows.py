@@ -3,7 +3,7 @@
 The list is drawn again whenever anything changes (its two-second poll sees the change
 counter move), while most of its 50 orders have not changed. As the API keeps each order's JSON
 (app.caching.order_documents), each process keeps each row's HTML, keyed by the same state (version,
-last save, the stations' stamp) and by what else a row shows: whether it has a checkbox, and the
+last save, the stations' version) and by what else a row shows: whether it has a checkbox, and the
 path the app is mounted at (its links). A page reads its keys first, then loads and draws only
 the orders not kept in that state. With a text search (`q`) the page is read whole, as before,
 and its rows drawn afresh.

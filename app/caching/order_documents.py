@@ -7,7 +7,7 @@ serialised text of the orders it answered, keyed by what identifies the state a 
 - the order's version and last save: every change to the order, its items, entries and cells
   bumps its `_v` and sets `last_saved_at` in the same transaction (the time also tells apart an
   order rewritten in place with the same version, as the seeders and tests do);
-- the stations' stamp (app.services.orders.station_stamp): a station's name and isActive show
+- the stations' version (app.services.orders.station_stamp): a station's name and isActive show
   in every order routed to it and change without touching those orders.
 
 A list then reads the keys of its page (stamp included), and loads and serialises only the orders
@@ -24,7 +24,6 @@ from collections import OrderedDict
 
 from flask import current_app
 
-from app.api.serializers import compact_json, order_json
 from app.extensions import process_cache
 from app.services import orders
 
@@ -97,13 +96,13 @@ def document_cache() -> DocumentCache:
                          DEFAULT_BUDGET)
 
 
-def order_documents(keys: list) -> list[str]:
-    """The compact JSON text of each order of `keys` (rows of orders.list_order_keys), in
-    that order."""
+def order_documents(keys: list, serialize) -> list[str]:
+    """The text of each order of `keys` (rows of orders.list_order_keys), in that order, as
+    `serialize(order)` makes it (the API's compact JSON)."""
     if not keys:
         return []
     cache = document_cache()
     # Every row carries the same stations stamp: the keys share one copy of it.
     stations = keys[0][3]
     keyed = [(row[0], (row[1], row[2], stations)) for row in keys]
-    return cache.get_or_load(keyed, lambda order: compact_json(order_json(order)))
+    return cache.get_or_load(keyed, serialize)

@@ -60,7 +60,13 @@ def count_lines_now(session, connection) -> None:
     `connection` is the session's, in its transaction."""
     lines = session.info.pop(_LINES, 0)
     if lines:
-        connection.execute(_BUMP, {"lines": lines})
+        move_change_counter(connection, lines)
+
+
+def move_change_counter(connection, by: int = 1) -> None:
+    """Add `by` to the change counter, in the caller's transaction: every screen, list and
+    ETag then knows something changed. The one writer of the counter."""
+    connection.execute(_BUMP, {"lines": by})
 
 
 @event.listens_for(db.session, "after_transaction_end")
@@ -69,6 +75,27 @@ def _forget_lines(session, transaction) -> None:
         session.info.pop(_LINES, None)
 
 
-def change_stamp() -> int:
-    """The number of order changes so far; a screen whose stamp differs must refresh."""
-    return db.session.scalar(select(Counter.value).where(Counter.name == CHANGES)) or 0
+# The counter every change to any station moves (app.services.stations): order answers show
+# their stations' names and isActive, so what describes an answer's state carries it too.
+STATIONS_VERSION = "stations"
+
+
+def versions() -> tuple[int, int]:
+    """The change counter and the stations' version, in one statement: together they tell
+    whether any order's answer, and so any list or screen, may differ from an earlier one.
+    The one reader of both counters."""
+    rows = dict(db.session.execute(
+        select(Counter.name, Counter.value)
+        .where(Counter.name.in_((CHANGES, STATIONS_VERSION)))).all())
+    return rows.get(CHANGES, 0), rows.get(STATIONS_VERSION, 0)
+
+
+def change_counter() -> int:
+    """The number of order changes so far; a screen drawn at another number must refresh."""
+    return versions()[0]
+
+
+def stations_version():
+    """The stations' version as a column to select (computed once per statement)."""
+    return (select(Counter.value).where(Counter.name == STATIONS_VERSION)
+            .scalar_subquery())

@@ -57,11 +57,11 @@ def can_change(viewer, target: str) -> bool:
     return True
 
 
-def is_unchanged(*, viewer, target: str, stamp) -> bool:
-    """The live poll's cheap answer: True when nothing changed since the screen's `stamp`.
+def is_unchanged(*, viewer, target: str, version) -> bool:
+    """The live poll's cheap answer: True when nothing changed since the screen's `version`.
     Checks the same access as the screen itself, then reads one counter row."""
     require_screen(viewer, target)
-    return stamp is not None and str(stamp) == str(history.change_stamp())
+    return version is not None and str(version) == str(history.change_counter())
 
 
 # --- the station screen -----------------------------------------------------------------------
@@ -85,7 +85,7 @@ class Card:
 @dataclass(frozen=True)
 class Board:
     target: str
-    stamp: int
+    version: int
     now: datetime
     warn_minutes: int
     late_minutes: int
@@ -118,16 +118,16 @@ def _on_screen(station_id: int):
                 OrderEntry.processed_at.is_not(None), Order.deleted_at.is_(None))
 
 
-def get_station_board(*, viewer, station_name: str, seen_stamp=None) -> Board | None:
+def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board | None:
     """The station's cards, oldest dispatch first, and its all-day counts; None when the
-    screen's `seen_stamp` is still the current change stamp (nothing to redraw).
+    screen's `seen_version` is still the current change counter (nothing to redraw).
 
-    The change stamp is read before the cards, so a change landing in between makes the next
+    The change counter is read before the cards, so a change landing in between makes the next
     poll redraw rather than be missed. Raises Forbidden, NotFound.
     """
     require_screen(viewer, station_name)
-    stamp = history.change_stamp()
-    if seen_stamp is not None and str(seen_stamp) == str(stamp):
+    version = history.change_counter()
+    if seen_version is not None and str(seen_version) == str(version):
         return None
     station = get_station(station_name)
     total = db.session.scalar(select(func.count()).select_from(OrderEntry)
@@ -144,7 +144,7 @@ def get_station_board(*, viewer, station_name: str, seen_stamp=None) -> Board | 
         status = S.aggregate(line.status for line in lines[entry_id])
         cards.append(Card(order=order, status=status, next_status=next_stage(status),
                           since=since, lines=lines[entry_id]))
-    return Board(target=station.name, stamp=stamp, now=utcnow(), cards=cards,
+    return Board(target=station.name, version=version, now=utcnow(), cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
                  warn_minutes=_minutes(station.settings, "warnAfterMinutes",
                                        DEFAULT_WARN_MINUTES),
@@ -336,7 +336,7 @@ def get_expo_board(*, viewer) -> Board:
     """Every dispatched order not yet Completed or Cancelled, oldest first, with each station's
     progress. Raises Forbidden."""
     require_screen(viewer, EXPO)
-    stamp = history.change_stamp()
+    version = history.change_counter()
     where = and_(Order.deleted_at.is_(None), Order.status.not_in((S.COMPLETED, S.CANCELLED)),
                  exists().where(OrderEntry.order_id == Order.id,
                                 OrderEntry.processed_at.is_not(None)))
@@ -356,7 +356,7 @@ def get_expo_board(*, viewer) -> Board:
                 dispatched=entry.processed_at is not None, live=len(live),
                 done=sum(c.status in (S.READY, S.COMPLETED) for c in live)))
         cards.append(ExpoCard(order=order, stations=progress))
-    return Board(target=EXPO, stamp=stamp, now=utcnow(), cards=cards, more=total - len(cards),
+    return Board(target=EXPO, version=version, now=utcnow(), cards=cards, more=total - len(cards),
                  warn_minutes=DEFAULT_WARN_MINUTES, late_minutes=DEFAULT_LATE_MINUTES)
 
 

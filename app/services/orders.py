@@ -11,7 +11,7 @@ from app.core.errors import Forbidden, NotFound
 from app.core.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
 from app.db.transactions import write_transaction
 from app.extensions import db
-from app.models import Counter, Station, User, utcnow
+from app.models import Station, User, utcnow
 from app.models.orders import Order, OrderEntry, OrderItem
 from app.services import counts, history
 from app.services.common import check_version
@@ -116,19 +116,19 @@ def _where(owner: int | None, conditions: tuple[Condition, ...]):
 
 # A client polling a list sends the same query again and again, and building its statement (and
 # SQLAlchemy's cache key of it) costs more than the database takes to answer it. Statements are
-# immutable, so the API's are kept, by everything they are built from; not those with long
-# in/nin lists, so what is kept stays small (a few megabytes at most).
-STATEMENTS_KEPT = 256
-LONGEST_KEPT_LIST = 20
+# immutable, so the API's are cached, by everything they are built from; not those with long
+# in/nin lists, so the cache stays small (a few megabytes at most).
+STATEMENTS_CACHED = 256
+LONGEST_CACHED_LIST = 20
 
 
-def _keepable(conditions: tuple[Condition, ...]) -> bool:
-    return all(not isinstance(c.value, tuple) or len(c.value) <= LONGEST_KEPT_LIST
+def _cacheable(conditions: tuple[Condition, ...]) -> bool:
+    return all(not isinstance(c.value, tuple) or len(c.value) <= LONGEST_CACHED_LIST
                for c in conditions)
 
 
 def _count_statement(owner: int | None, conditions: tuple[Condition, ...]):
-    build = _kept_count_statement if _keepable(conditions) else _build_count_statement
+    build = _cached_count_statement if _cacheable(conditions) else _build_count_statement
     return build(owner, conditions)
 
 
@@ -136,13 +136,13 @@ def _build_count_statement(owner: int | None, conditions: tuple[Condition, ...])
     return _where(owner, conditions).with_only_columns(func.count()).order_by(None)
 
 
-_kept_count_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_build_count_statement)
+_cached_count_statement = lru_cache(maxsize=STATEMENTS_CACHED)(_build_count_statement)
 
 
 def _keys_statement(dialect: str, owner: int | None, conditions: tuple[Condition, ...],
                     sort: tuple[SortKey, ...], window: tuple[bool, int, int],
                     with_total: bool = False):
-    build = _kept_keys_statement if _keepable(conditions) else _build_keys_statement
+    build = _cached_keys_statement if _cacheable(conditions) else _build_keys_statement
     return build(dialect, owner, conditions, sort, window, with_total)
 
 
@@ -153,14 +153,14 @@ def _build_keys_statement(dialect: str, owner: int | None, conditions: tuple[Con
     columns = [Order.id, Order.version,
                # The time as the database writes it: compared, never read, so never parsed.
                cast(Order.last_saved_at, String).label("saved"),
-               station_stamp(dialect).label("stations")]
+               history.stations_version().label("stations")]
     if with_total:
         columns.append(_total(owner, conditions).label("total"))
     return (_where(owner, conditions).with_only_columns(*columns)
             .order_by(*_order_by(sort, reverse=reverse)).offset(offset).limit(limit))
 
 
-_kept_keys_statement = lru_cache(maxsize=STATEMENTS_KEPT)(_build_keys_statement)
+_cached_keys_statement = lru_cache(maxsize=STATEMENTS_CACHED)(_build_keys_statement)
 
 
 def with_details(statement, include_history: bool = False):
@@ -291,8 +291,8 @@ def list_order_keys(*, user: User, query: Query) -> tuple[list, int]:
 
     A row starts with the order's id, then what tells apart the states of its answer: its
     version and last save (every change bumps the one and sets the other; the time also tells
-    apart orders rewritten in place, as seeders and tests do) and the stations' stamp
-    (station_stamp)."""
+    apart orders rewritten in place, as seeders and tests do) and the stations' version
+    (app.services.history.stations_version)."""
     owner, dialect = _owner(user), db.engine.dialect.name
     connection = db.session.connection()
     if query.skip == 0 and query.take:
@@ -316,28 +316,6 @@ def owner_of(user: User) -> int | None:
     return _owner(user)
 
 
-def list_stamps() -> tuple[int, str | None]:
-    """The change counter and the stations' stamp, in one statement: together they tell whether
-    any list's answer may differ from an earlier one."""
-    changes = select(Counter.value).where(Counter.name == history.CHANGES).scalar_subquery()
-    row = db.session.execute(select(func.coalesce(changes, 0),
-                                    station_stamp(db.engine.dialect.name))).one()
-    return row[0], row[1]
-
-
-def station_stamp(dialect: str):
-    """Every station's id and version, as one text (computed once per statement).
-
-    An order's answer shows its stations' names and isActive, which change without bumping the
-    order; every such change bumps the station's version, and a station that orders are routed
-    to is never deleted, so an unchanged stamp means every order's stations are as they were.
-    The pairs may come in any order: equal texts still mean equal pairs."""
-    pair = cast(Station.id, String) + ":" + cast(Station.version, String)
-    joined = (func.string_agg(pair, ",") if dialect == "postgresql"
-              else func.group_concat(pair, ","))
-    return select(joined).scalar_subquery()
-
-
 def load_orders(order_ids: list[str]) -> dict[str, Order]:
     """These orders with their items, entries and cells, read afresh (whatever the session holds
     from earlier), by id."""
@@ -354,6 +332,15 @@ def get_order(*, user: User, order_id: str, include_history: bool = False) -> Or
     if order is None:
         raise NotFound("No such order.")
     return order
+
+
+def visible_order_version(*, user: User, order_id: str) -> int:
+    """The version of a visible order, without loading it; NotFound as get_order."""
+    version = db.session.scalar(visible_orders(user).where(Order.id == str(order_id))
+                                .with_only_columns(Order.version))
+    if version is None:
+        raise NotFound("No such order.")
+    return version
 
 
 def lock_visible_order(session, *, user: User, order_id: str) -> Order:

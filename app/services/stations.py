@@ -1,17 +1,27 @@
 """Stations (the sources' order endpoints): where items are routed and dispatched."""
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
 from app.dispatch.slips import check_settings
 from app.extensions import db
-from app.models import Station
+from app.models import Counter, Station
 from app.models.orders import OrderEntry
 from app.services.common import check_version
+from app.services.history import STATIONS_VERSION
 
 TYPES = ("display", "printer", "webhook")
 SECRET_MIN = 16
+
+
+def _bump_stations_version(session) -> None:
+    """Every change to any station moves the stations' version (app.services.history): order
+    answers show their stations' names and isActive, so their ETags and cached texts carry it.
+    A counter rather than the stations' own ids and versions: SQLite reuses the id of a
+    deleted station, so those could repeat; the counter never goes back."""
+    session.execute(update(Counter).where(Counter.name == STATIONS_VERSION)
+                    .values(value=Counter.value + 1))
 
 
 def list_stations() -> list[Station]:
@@ -75,6 +85,7 @@ def create_station(*, name: str, type: str = "display", is_active: bool = True,
         station = Station(name=name.strip(), type=type, is_active=is_active, address=address,
                           settings=dict(settings or {}), secret=secret, version=1)
         session.add(station)
+        _bump_stations_version(session)
     return station
 
 
@@ -98,6 +109,7 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
         if secret is not None:
             station.secret = secret
         station.version += 1
+        _bump_stations_version(session)
     return station
 
 
@@ -112,6 +124,7 @@ def set_station_active(name: str, *, is_active: bool, version: int | None = None
         if station.is_active != bool(is_active):
             station.is_active = bool(is_active)
             station.version += 1
+            _bump_stations_version(session)
     return station
 
 
@@ -125,3 +138,4 @@ def delete_station(name: str, *, version: int | None = None) -> None:
             raise Conflict("Orders were routed to this station; switch it off instead.",
                            member_name="name")
         session.delete(station)
+        _bump_stations_version(session)

@@ -1,10 +1,10 @@
 """A ticket read and written as plain rows with SQLAlchemy Core.
 
 An update reads the ticket with its items, user and device in one statement, before its write
-transaction, and then claims it: one UPDATE that sets the new name, version and save time only
-where the version is still the one read and the ticket still open. A claim that finds no row
-means another writer came first, and the update starts again from a fresh read
-(app.services.tickets): a conditional update. So the write transaction, and on SQLite the database's one write lock,
+transaction, and then updates it conditionally: one UPDATE that sets the new name, version and
+save time only where the version is still the one read and the ticket still open. An update that
+finds no row means another writer came first, and the update starts again from a fresh read
+(app.services.tickets). So the write transaction, and on SQLite the database's one write lock,
 holds only the writes; before, the ticket was locked, then loaded as ORM objects inside it. The
 products and stations an update routes to are read here too, as plain rows.
 """
@@ -58,7 +58,7 @@ _READ = (
     .outerjoin(TicketItem, TicketItem.ticket_id == Ticket.id)
     .where(Ticket.id == bindparam("ticket_id"))
     .order_by(TicketItem.position))
-_CLAIM = (
+_UPDATE_IF_UNCHANGED = (
     update(_TICKETS)
     .where(_TICKETS.c.id == bindparam("ticket_id"), _TICKETS.c.version == bindparam("read"),
            _TICKETS.c.is_closed == false())
@@ -157,11 +157,11 @@ class Missed(Exception):
     """The conditional update of a ticket found no row: another writer came first."""
 
 
-def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow:
+def update_if_unchanged(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow:
     """Give the ticket its new name, next version and save time if it is still as read and
     open (a conditional update); returns the ticket as it now is. Raises Missed when another
     writer changed or closed it meanwhile."""
-    result = connection.execute(_CLAIM, {"ticket_id": ticket.id, "read": ticket.version,
+    result = connection.execute(_UPDATE_IF_UNCHANGED, {"ticket_id": ticket.id, "read": ticket.version,
                                          "new_name": name, "new_version": ticket.version + 1,
                                          "saved_at": saved_at})
     if result.rowcount != 1:
@@ -172,7 +172,7 @@ def claim(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> Ti
 
 
 def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:
-    """Give the claimed `ticket` these `items` (dicts of product_code, quantity, note and
+    """Give the updated `ticket` these `items` (dicts of product_code, quantity, note and
     course), place by place: a row is updated where its values differ, and only the surplus is
     inserted or deleted. The values given are kept, not those read back: an answer shows 2 for
     a quantity sent as 2. Reads nothing back (new items' ids stay unknown)."""

@@ -265,7 +265,7 @@ def _locked_open_ticket(session, ticket_id: str, version: int | None) -> Ticket:
     return ticket
 
 
-CLAIM_ATTEMPTS = 20
+UPDATE_ATTEMPTS = 20
 
 
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
@@ -274,7 +274,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     """Replace the ticket's name and items; generate orders for the difference.
 
     The ticket is read, and the orders worked out, before the write transaction, which first
-    claims the ticket as read with a conditional update (app.services.ticket_rows); should
+    updates the ticket as read with a conditional update (app.services.ticket_rows); should
     another writer have come first, all of it is done again from a fresh read, as a writer
     queued on a lock would have.
     Raises Forbidden, NotFound, Invalid, VersionMismatch, Conflict (closed ticket, or one
@@ -283,7 +283,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     _require(user, R.TICKET_UPDATE)
     _validate(name, lines)
     name = name.strip()
-    for attempt in range(CLAIM_ATTEMPTS):
+    for attempt in range(UPDATE_ATTEMPTS):
         session = db.session()
         ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
         if ticket is None:
@@ -304,14 +304,15 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
             # held unwritten (app.db.transactions).
             with write_transaction(keep_loaded=True) as session:
                 connection = session.connection()
-                claimed = ticket_rows.claim(connection, ticket, name=name, saved_at=utcnow())
-                ticket_rows.save_items(connection, claimed,
+                updated = ticket_rows.update_if_unchanged(connection, ticket, name=name,
+                                                          saved_at=utcnow())
+                ticket_rows.save_items(connection, updated,
                                        [_item_values(line) for line in lines])
-                orders = _make_orders(session, plan, ticket=claimed)
+                orders = _make_orders(session, plan, ticket=updated)
         except Missed:  # overtaken: read again
             continue
         _forget(session, ticket.id)
-        return claimed, orders
+        return updated, orders
     raise Conflict("The ticket is being changed by others; try again.")
 
 

@@ -69,7 +69,7 @@ def _open_link(secret: str):
 
 def _screen(page: str, fragment: str, viewer, board):
     can_update = kiosk.can_change(viewer, board.target)
-    # A station's cards are kept drawn (app.caching.kiosk_cards); the expo's are drawn whole.
+    # A station's cards are cached drawn (app.caching.kiosk_cards); the expo's are drawn whole.
     cards = None if board.target == kiosk_links.EXPO else board_cards(board, can_update)
     response = render(page, fragment, board=board, cards=cards, can_update=can_update,
                       is_person=not isinstance(viewer, kiosk_links.KioskActor))
@@ -123,7 +123,7 @@ def expo():
 @with_viewer
 def _expo_screen(viewer):
     if is_fragment_request() and kiosk.is_unchanged(viewer=viewer, target=kiosk_links.EXPO,
-                                                    stamp=request.args.get("stamp")):
+                                                    version=request.args.get("version")):
         return _unchanged()
     return _screen("kiosk/expo.html", "kiosk/_expo.html", viewer,
                    kiosk.get_expo_board(viewer=viewer))
@@ -146,8 +146,8 @@ def station(station_name):
 @with_viewer
 def _station_screen(viewer, station_name):
     # The live poll: no body while nothing changed.
-    seen = request.args.get("stamp") if is_fragment_request() else None
-    board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_stamp=seen)
+    seen = request.args.get("version") if is_fragment_request() else None
+    board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_version=seen)
     if board is None:
         return _unchanged()
     return _screen("kiosk/station.html", "kiosk/_board.html", viewer, board)

@@ -11,6 +11,7 @@ from app.core import status as S
 from app.core.errors import Conflict, Forbidden, Invalid, VersionMismatch
 from app.core.query import parse_query
 from app.services import dispatch, history, order_status, orders, processing, stations
+from app.web.conditional import page_etag, tagged_page, unchanged_page
 from app.web.forms import EmptyForm, require_submitted
 from app.web.htmx import is_fragment_request, push_url, redirect, render
 
@@ -79,9 +80,14 @@ def home():
 @login_required
 def list_orders():
     filters = filters_from(request.args)
-    stamp, _ = orders.list_stamps()
-    if request.args.get("stamp") == str(stamp) and is_fragment_request():
+    versions = history.versions()
+    version = versions[0]
+    if request.args.get("version") == str(version) and is_fragment_request():
         return "", 204  # the live poll: nothing changed since this page was drawn
+    etag = page_etag(versions)
+    unchanged = unchanged_page(etag)
+    if unchanged is not None:
+        return unchanged
     errors, rows, total, counts = [], [], 0, {}
     abilities = _abilities()
     try:
@@ -96,11 +102,11 @@ def list_orders():
             else 1)
     response = render("orders/list.html", "orders/_results.html", status=422 if errors else 200,
                   filters=filters, errors=errors, rows=rows, total=total, counts=counts,
-                  page_number=page, pages=max(1, -(-total // PAGE_SIZE)), stamp=stamp,
+                  page_number=page, pages=max(1, -(-total // PAGE_SIZE)), version=version,
                   stations=[s.name for s in stations.list_stations()], url_with=url_with,
                   statuses=S.ALL, sortable=SORTABLE, form=EmptyForm(), **abilities)
     # The address bar keeps only the filters in use: a short link to share, and Back works.
-    return push_url(response, url_with(filters))
+    return tagged_page(push_url(response, url_with(filters)), etag)
 
 
 def _abilities() -> dict:
@@ -134,21 +140,30 @@ def batch():
     return response
 
 
-def _order_page(order_id: str, *, message: str | None = None, status: int = 200):
+def _order_page(order_id: str, *, message: str | None = None, status: int = 200,
+                version: int | None = None):
     order = orders.get_order(user=current_user, order_id=order_id, include_history=True)
     return render("orders/page.html", "orders/_detail.html", status=status, order=order,
-                  message=message, stamp=history.change_stamp(), form=EmptyForm(),
-                  statuses=S.ALL, jobs=dispatch.jobs_by_entry(order),
+                  message=message,
+                  version=history.versions()[0] if version is None else version,
+                  form=EmptyForm(), statuses=S.ALL, jobs=dispatch.jobs_by_entry(order),
                   reprint_refusal=dispatch.reprint_refusal, **_abilities())
 
 
 @bp.get("/orders/<order_id>")
 @login_required
 def order_page(order_id):
-    if request.args.get("stamp") == str(history.change_stamp()) and is_fragment_request():
+    versions = history.versions()
+    if request.args.get("version") == str(versions[0]) and is_fragment_request():
         orders.get_order(user=current_user, order_id=order_id)  # still there, still visible
         return "", 204
-    return _order_page(order_id)
+    # Visible or not is decided before any 304: NotFound for another's order.
+    etag = page_etag(versions, orders.visible_order_version(user=current_user,
+                                                            order_id=order_id))
+    unchanged = unchanged_page(etag)
+    if unchanged is not None:
+        return unchanged
+    return tagged_page(_order_page(order_id, version=versions[0]), etag)
 
 
 def _change(order_id: str, change):

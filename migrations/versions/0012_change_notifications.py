@@ -4,7 +4,7 @@ Revision ID: 0012
 Revises: 0011
 Create Date: 2026-11-26 10:00:00
 
-Each server process listens (app.change_feed) so the kiosk's idle poll can answer from memory
+Each server process listened (a change feed, removed in 0014) so the kiosk's idle poll can answer from memory
 instead of a round trip per poll. PostgreSQL delivers notifications at commit, in commit order,
 so a listener's last value is the committed one. Every write already updates the 'changes' row,
 which serialises writers on that row lock; the notification adds no new point of contention.
@@ -52,8 +52,8 @@ def upgrade():
 def downgrade():
     if op.get_bind().dialect.name != "postgresql":
         return
-    op.execute("DROP TRIGGER stations_notify_kiosk_links ON stations")
-    op.execute("DROP TRIGGER kiosk_links_notify ON kiosk_links")
-    op.execute("DROP FUNCTION notify_kiosk_links()")
-    op.execute("DROP TRIGGER counters_notify_changes ON counters")
-    op.execute("DROP FUNCTION notify_orders_changes()")
+    op.execute("DROP TRIGGER IF EXISTS stations_notify_kiosk_links ON stations")
+    op.execute("DROP TRIGGER IF EXISTS kiosk_links_notify ON kiosk_links")
+    op.execute("DROP FUNCTION IF EXISTS notify_kiosk_links()")
+    op.execute("DROP TRIGGER IF EXISTS counters_notify_changes ON counters")
+    op.execute("DROP FUNCTION IF EXISTS notify_orders_changes()")

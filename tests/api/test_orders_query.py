@@ -523,7 +523,7 @@ def test_listing_runs_a_fixed_number_of_statements(client, catalog, waiter, mana
         assert small[query][0] == 10 and large[query][0] == 100
         assert small[query][1] == large[query][1], (query, small, large)
         assert large[query][1] <= 10, large
-    # The list reads its page's keys (with the total and the stations' stamp), then loads the
+    # The list reads its page's keys (with the total and the stations' version), then loads the
     # orders it has not serialised in their current state in one batch (orders, items,
     # entries, cells); with $include=history it counts, then loads the page itself, history
     # included, and keeps nothing.

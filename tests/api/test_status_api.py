@@ -52,7 +52,7 @@ def test_order_status_answers_the_updated_order_with_a_new_etag(client, order, h
     assert r.json["status"] == "Processing"
     assert set(cells(r.json).values()) == {"Processing"}
     assert r.json["_v"] == before["_v"] + 1
-    assert r.headers["ETag"] == f'"{before["_v"] + 1}"'
+    assert r.headers["ETag"].startswith(f'"{before["_v"] + 1}-')
     assert current(client, order, headers) == r.json
 
 
@@ -62,7 +62,7 @@ def test_item_status_route(client, order, headers):
     assert cells(r.json) == {(1, "Kitchen"): "New", (1, "Pass"): "New", (2, "Bar"): "Ready"}
     assert [i["status"] for i in r.json["items"]] == ["New", "Ready"]
     assert r.json["status"] == "New"
-    assert r.headers["ETag"] == f'"{r.json["_v"]}"'
+    assert r.headers["ETag"].startswith(f'"{r.json["_v"]}-')
 
 
 def test_endpoint_status_route(client, order, headers):

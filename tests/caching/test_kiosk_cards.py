@@ -45,7 +45,7 @@ def draws(monkeypatch):
 
 
 def board(client, station="Kitchen") -> str:
-    response = client.get(f"/kiosk/{station}?stamp=0", headers=HTMX)  # a stale stamp: drawn
+    response = client.get(f"/kiosk/{station}?version=0", headers=HTMX)  # a stale version: drawn
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -59,7 +59,7 @@ def card_html(html: str, order) -> str:
     return re.search(rf'<article id="card-{order.id}".*?</article>', html, re.DOTALL).group(0)
 
 
-def test_a_board_of_kept_cards_is_the_board_drawn_afresh(app, client, kitchen, manager, clock,
+def test_a_board_of_cached_cards_is_the_board_drawn_afresh(app, client, kitchen, manager, clock,
                                                          draws):
     sign_in(client, manager)
     first = board(client)

@@ -39,7 +39,7 @@ def page(client, path="/orders?again=1") -> str:
     return TOKEN.sub("", client.get(address).get_data(as_text=True))
 
 
-def test_a_page_of_kept_rows_is_the_page_drawn_afresh(app, client, floor, manager, loads):
+def test_a_page_of_cached_rows_is_the_page_drawn_afresh(app, client, floor, manager, loads):
     sign_in(client, manager)
     first = page(client)
     assert loads == [sorted(o.id for o in floor)]
@@ -65,7 +65,7 @@ def test_a_change_redraws_only_the_rows_it_touched(client, floor, manager, loads
     assert "Drinks" in html and ">Bar<" not in html
 
 
-def test_rows_with_and_without_checkboxes_are_kept_apart(app, client, floor, manager, loads):
+def test_rows_with_and_without_checkboxes_are_cached_apart(app, client, floor, manager, loads):
     sign_in(client, manager)
     assert f'value="{floor[0].id}" form="batch"' in page(client)
     reader = app.test_client()

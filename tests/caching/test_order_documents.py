@@ -95,7 +95,7 @@ def test_an_order_rewritten_in_place_is_not_answered_from_the_cache(client, cata
                                                                     manager, headers):
     _, (order,) = make_ticket(waiter, catalog, ("COLA", 1))
     listed(client, headers, "$take=5", manager)
-    # As seeders do: rows written directly, the version left alone, the change stamp moved
+    # As seeders do: rows written directly, the version left alone, the change counter moved
     # (without it no screen and no kept list would know; app.api.list_cache).
     db.session.execute(update(Order).where(Order.id == order.id).values(
         note="written directly", last_saved_at=order.last_saved_at.replace(year=2020)))
@@ -158,8 +158,9 @@ def test_with_every_order_cached_a_page_is_three_statements(client, catalog, wai
         return [s for s in found if not s.lstrip().upper().startswith("BEGIN")]
 
     small, large = statements(3), statements(22)
-    # the token with its user; the page's keys with the stations' stamp and the total
-    assert len(small) == len(large) == 2, large
+    # the token with its user; the two versions (the ETag); the page's keys with the stations'
+    # version and the total
+    assert len(small) == len(large) == 3, large
 
 
 # --- deep pages --------------------------------------------------------------------------------

@@ -318,7 +318,7 @@ def test_an_update_overtaken_on_every_attempt_is_refused_and_writes_nothing(
         assert _put_colas(client, headers, ticket_id, 2).status_code == 200
 
     _overtaken_once(monkeypatch, overtake)
-    monkeypatch.setattr(tickets, "CLAIM_ATTEMPTS", 1)
+    monkeypatch.setattr(tickets, "UPDATE_ATTEMPTS", 1)
     # The service itself: over HTTP, Flask would run a refused update again (app.api.
     # early_tickets), here a fresh attempt that succeeds.
     with pytest.raises(Conflict, match="changed by others"):

@@ -293,12 +293,12 @@ def test_all_day_counts_what_is_waiting_per_product_and_voids_subtract(voided, m
 
 def test_the_poll_sees_no_change_until_an_order_changes(shift, manager):
     _, o1, _, _ = shift
-    stamp = board(manager).stamp
-    assert stamp == history.change_stamp()
-    assert kiosk.is_unchanged(viewer=manager, target="Kitchen", stamp=str(stamp))
-    assert not kiosk.is_unchanged(viewer=manager, target="Kitchen", stamp=None)
+    version = board(manager).version
+    assert version == history.change_counter()
+    assert kiosk.is_unchanged(viewer=manager, target="Kitchen", version=str(version))
+    assert not kiosk.is_unchanged(viewer=manager, target="Kitchen", version=None)
     set_order_status(user=manager, order_id=o1.id, status=P)
-    assert not kiosk.is_unchanged(viewer=manager, target="Kitchen", stamp=str(stamp))
+    assert not kiosk.is_unchanged(viewer=manager, target="Kitchen", version=str(version))
 
 
 # --- expo -----------------------------------------------------------------------------------
@@ -387,7 +387,7 @@ def test_a_kiosk_link_views_and_bumps_its_own_station_and_nothing_else(shift, ad
         lambda: kiosk.advance_entry(viewer=actor, station_name="Pass", order_id=o1.id),
         lambda: kiosk.recall_entry(viewer=actor, station_name="Bar"),
         lambda: kiosk.complete_order(viewer=actor, order_id=o1.id),
-        lambda: kiosk.is_unchanged(viewer=actor, target="Bar", stamp="1"),
+        lambda: kiosk.is_unchanged(viewer=actor, target="Bar", version="1"),
         lambda: kiosk_links.list_kiosk_links(user=actor),
         lambda: kiosk_links.create_kiosk_link(user=actor, station_name="Bar", name="sneaky"),
     ]

@@ -76,25 +76,25 @@ def test_fragment_and_204_poll(client, shift, manager):
     body = fragment.get_data(as_text=True)
     assert fragment.status_code == 200 and "<html" not in body
     assert body.lstrip().startswith('<section id="kiosk-board"')
-    stamp = re.search(r'"stamp": "(\d+)"', body).group(1)
-    idle = client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX)
+    version = re.search(r'"version": "(\d+)"', body).group(1)
+    idle = client.get(f"/kiosk/Kitchen?version={version}", headers=HTMX)
     assert idle.status_code == 204 and idle.get_data() == b""
     assert "HX-Request" in idle.headers["Vary"]
-    # Without HX-Request the same URL is the full page, stamp or not.
-    assert "<html" in client.get(f"/kiosk/Kitchen?stamp={stamp}").get_data(as_text=True)
+    # Without HX-Request the same URL is the full page, version or not.
+    assert "<html" in client.get(f"/kiosk/Kitchen?version={version}").get_data(as_text=True)
     order_status.set_order_status(user=manager, order_id=shift[1].id, status=S.PROCESSING)
-    fresh = client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX)
+    fresh = client.get(f"/kiosk/Kitchen?version={version}", headers=HTMX)
     assert fresh.status_code == 200 and "Processing" in fresh.get_data(as_text=True)
 
 
 def test_a_ticket_made_through_the_api_shows_on_the_next_poll(client, shift, manager, waiter):
     sign_in(client, manager)
-    stamp = re.search(r'"stamp": "(\d+)"', client.get("/kiosk/Kitchen", headers=HTMX)
+    version = re.search(r'"version": "(\d+)"', client.get("/kiosk/Kitchen", headers=HTMX)
                       .get_data(as_text=True)).group(1)
     made = client.post("/api/tickets", headers=bearer(waiter, "POS-1"), json={
         "name": "Table 9", "items": [{"productCode": "FRIES", "quantity": 2}]})
     assert made.status_code == 201
-    poll = client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX)
+    poll = client.get(f"/kiosk/Kitchen?version={version}", headers=HTMX)
     assert poll.status_code == 200 and "Table 9" in poll.get_data(as_text=True)
 
 
@@ -206,8 +206,8 @@ def test_expo_page_fragment_and_one_tap_completion(client, shift, manager):
     assert fragment.lstrip().startswith('<section id="kiosk-expo"') and "is-ready" in fragment
     done = client.post(f"/kiosk/expo/orders/{o1.id}/complete", headers=HTMX)
     assert done.status_code == 200 and cards_in(done.get_data(as_text=True)) == [o2.id]
-    stamp = re.search(r'"stamp": "(\d+)"', done.get_data(as_text=True)).group(1)
-    assert client.get(f"/kiosk/expo?stamp={stamp}", headers=HTMX).status_code == 204
+    version = re.search(r'"version": "(\d+)"', done.get_data(as_text=True)).group(1)
+    assert client.get(f"/kiosk/expo?version={version}", headers=HTMX).status_code == 204
 
 
 def test_screen_picker_for_people(client, shift, manager):
@@ -234,7 +234,7 @@ def test_a_kiosk_link_signs_in_its_station_and_nothing_else(client, shift, kitch
     # Everything else: other stations, the expo, the dashboard, admin pages, the API.
     assert client.get("/kiosk/Bar").status_code == 403
     assert client.get("/kiosk/Bar", headers=HTMX).status_code == 403
-    assert client.get("/kiosk/Pass?stamp=1", headers=HTMX).status_code == 403
+    assert client.get("/kiosk/Pass?version=1", headers=HTMX).status_code == 403
     assert client.get("/kiosk/expo").status_code == 403
     assert client.post(f"/kiosk/Bar/orders/{o2.id}/bump", headers=HTMX).status_code == 403
     assert client.post(f"/kiosk/Pass/orders/{o1.id}/bump", headers=HTMX).status_code == 403
@@ -254,11 +254,11 @@ def test_revoking_a_link_stops_its_screen_on_the_next_request(client, shift, kit
                                                               admin):
     link, secret = kitchen_link
     as_kiosk(client, secret)
-    stamp = re.search(r'"stamp": "(\d+)"', client.get("/kiosk/Kitchen").get_data(as_text=True)
+    version = re.search(r'"version": "(\d+)"', client.get("/kiosk/Kitchen").get_data(as_text=True)
                       ).group(1)
-    assert client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX).status_code == 204
+    assert client.get(f"/kiosk/Kitchen?version={version}", headers=HTMX).status_code == 204
     kiosk_links.revoke_kiosk_link(user=admin, link_id=link.id)
-    assert client.get(f"/kiosk/Kitchen?stamp={stamp}", headers=HTMX).status_code == 403
+    assert client.get(f"/kiosk/Kitchen?version={version}", headers=HTMX).status_code == 403
     assert client.get("/kiosk/Kitchen").status_code == 403
     assert client.post(f"/kiosk/Kitchen/orders/{shift[1].id}/bump").status_code == 403
     assert client.get(f"/kiosk/Kitchen?key={secret}").status_code == 403

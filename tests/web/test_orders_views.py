@@ -79,10 +79,10 @@ def test_counts_per_status(client, floor, manager):
 def test_live_poll_answers_204_until_something_changes(client, floor, manager):
     sign_in(client, manager)
     html = client.get("/orders").get_data(as_text=True)
-    stamp = re.search(r'"stamp": "(\d+)"', html).group(1)
-    assert client.get(f"/orders?stamp={stamp}", headers=HTMX).status_code == 204
+    version = re.search(r'"version": "(\d+)"', html).group(1)
+    assert client.get(f"/orders?version={version}", headers=HTMX).status_code == 204
     order_status.set_order_status(user=manager, order_id=floor[0].id, status=S.PROCESSING)
-    changed = client.get(f"/orders?stamp={stamp}", headers=HTMX)
+    changed = client.get(f"/orders?version={version}", headers=HTMX)
     assert changed.status_code == 200 and "Processing" in changed.get_data(as_text=True)
 
 
