@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo, dispatch."""
+"""Flask commands: create-user, seed-demo, dispatch, check-integrity."""
 import click
 from flask import Flask, current_app
 
@@ -9,6 +9,21 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(dispatch)
+    app.cli.add_command(check_integrity)
+
+
+@click.command("check-integrity")
+def check_integrity():
+    """Check counters, order numbers, statuses, open flags and tickets against the rows they
+    describe; exit 1 on any mismatch."""
+    from app.services.integrity import check_integrity as check
+
+    problems = check()
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        raise SystemExit(1)
+    click.echo("All checks passed.")
 
 
 @click.command("dispatch")

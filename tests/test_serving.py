@@ -9,6 +9,7 @@ matches what it counts, and every ticket's orders add up to its items.
 import json
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -96,6 +97,10 @@ class Gunicorn:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not start: {self.log_path.read_text()[-3000:]}")
+
+    def worker_pids(self) -> list[int]:
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
 
     def stop(self):
         if self.process.poll() is None:
@@ -217,6 +222,45 @@ def test_four_gunicorn_workers_lose_and_duplicate_nothing(server, empty_database
         check_counters()
         db.engine.dispose()
     check_logs(server, results)
+    assert check_integrity(empty_database).returncode == 0
+
+
+def check_integrity(database_url: str) -> subprocess.CompletedProcess:
+    """`flask check-integrity` on the database, as an operator runs it."""
+    env = {**os.environ, "DATABASE_URL": database_url, "ORDERS_ENV": "production",
+           "SECRET_KEY": "integrity-check-" + uuid.uuid4().hex}
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "check-integrity"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_a_worker_killed_mid_burst_leaves_nothing_half_done(server, empty_database):
+    """A worker killed with SIGKILL while requests run: its requests in flight fail (the
+    client sees the connection drop), every transaction it had open rolls back, gunicorn
+    starts another, and the database still agrees with itself."""
+    server.wait_until_healthy()
+    app, seeded = seed(empty_database)
+    tasks = workload(seeded, random.Random(11))[:240]
+    tokens = seeded["tokens"]
+
+    def run(task):
+        kind, _, method, path, body = task
+        try:
+            return call(server, method, path,
+                        tokens["manager"] if kind == "status" else tokens["waiter"], body)[0]
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return None  # in flight on the killed worker
+
+    with ThreadPoolExecutor(CLIENT_THREADS) as pool:
+        first = [pool.submit(run, task) for task in tasks]
+        while sum(f.done() for f in first) < len(tasks) // 3:
+            time.sleep(0.01)
+        os.kill(server.worker_pids()[0], signal.SIGKILL)
+        statuses = [f.result(timeout=240) for f in first]
+    assert statuses.count(200) > len(tasks) // 2, statuses
+    assert set(statuses) <= {200, 409, None}, statuses
+    result = check_integrity(empty_database)
+    assert result.returncode == 0, result.stderr
+    assert "All checks passed." in result.stdout
 
 
 def check_orders(seeded: dict, results: list) -> None:

@@ -11,9 +11,19 @@ from app.core import status as S
 from app.core.errors import Conflict
 from app.extensions import db
 from app.models.orders import Order, OrderEvent
+from app.services.integrity import check_integrity
 from tests.conftest import bearer, make_ticket
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(autouse=True)
+def consistent_afterwards(app):
+    """After every burst the database agrees with itself: counters, numbers, statuses, open
+    flags and tickets (app/services/integrity.py)."""
+    yield
+    db.session.remove()
+    assert check_integrity() == []
 
 
 def run_parallel(jobs, workers=8):

@@ -1,0 +1,98 @@
+"""Integrity checks: what the database must always agree with, whatever crashed or raced.
+
+Run by `flask check-integrity` (it exits non-zero on any mismatch) and by the tests after
+concurrency bursts and killed workers. Each check reads the whole table it checks: this is an
+operator's tool, not something a request runs.
+"""
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.core import status as S
+from app.extensions import db
+from app.models import Counter as CounterRow
+from app.models import TicketItem
+from app.models.orders import Order, OrderCell, OrderEntry, OrderItem
+from app.services import counts
+
+FINISHED = (S.COMPLETED, S.CANCELLED)
+
+
+def check_integrity() -> list[str]:
+    """Every mismatch found, as sentences; an empty list when all is well."""
+    return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets()]
+
+
+def _numbers() -> list[str]:
+    problems = []
+    duplicated = db.session.execute(
+        select(Order.number, func.count()).group_by(Order.number)
+        .having(func.count() > 1)).all()
+    problems += [f"Order number {number} is used {times} times." for number, times in duplicated]
+    highest = db.session.scalar(select(func.max(Order.number))) or 0
+    issued = db.session.scalar(select(CounterRow.value)
+                               .where(CounterRow.name == counts.ORDER_NUMBER)) or 0
+    if issued < highest:
+        problems.append(f"The order-number counter ({issued}) is below the highest number "
+                        f"in use ({highest}).")
+    return problems
+
+
+def _statuses() -> list[str]:
+    cells = defaultdict(list)
+    for order_id, status in db.session.execute(select(OrderCell.order_id, OrderCell.status)):
+        cells[order_id].append(status)
+    problems = []
+    for order_id, number, status in db.session.execute(
+            select(Order.id, Order.number, Order.status)):
+        expected = S.aggregate(cells[order_id]) if cells[order_id] else S.NEW
+        if status != expected:
+            problems.append(f"Order {number} is stored as {status}; its cells say {expected}.")
+    return problems
+
+
+def _open_flags() -> list[str]:
+    to_do = defaultdict(bool)
+    for entry_id, status in db.session.execute(select(OrderCell.entry_id, OrderCell.status)):
+        to_do[entry_id] |= status not in FINISHED
+    return [f"Station entry {entry_id} is marked {'open' if is_open else 'done'}; its cells "
+            f"say otherwise." for entry_id, is_open in
+            db.session.execute(select(OrderEntry.id, OrderEntry.is_open))
+            if is_open != to_do[entry_id]]
+
+
+def _counters() -> list[str]:
+    stored = dict(db.session.execute(
+        select(CounterRow.name, CounterRow.value)
+        .where(CounterRow.name.startswith(counts.PREFIX))).all())
+    real: Counter = Counter()
+    live = select(Order.id, Order.status, Order.is_void, Order.source).where(
+        Order.deleted_at.is_(None))
+    stations_of = defaultdict(set)
+    for order_id, station_id in db.session.execute(
+            select(OrderEntry.order_id, OrderEntry.station_id)):
+        stations_of[order_id].add(station_id)
+    for order_id, status, is_void, source in db.session.execute(live):
+        real.update(counts.membership(status=status, is_void=is_void, source=source,
+                                      station_ids=stations_of[order_id]))
+    return [f"Counter {name} holds {stored.get(name, 0)}; there are {real[name]}."
+            for name in sorted(set(stored) | set(real)) if stored.get(name, 0) != real[name]]
+
+
+def _tickets() -> list[str]:
+    """A ticket's orders (new ones and voids, deleted ones too: deleting an order does not
+    change the bill) add up to its items, line by line."""
+    wanted = defaultdict(Decimal)
+    for ticket_id, code, note, quantity in db.session.execute(
+            select(TicketItem.ticket_id, TicketItem.product_code, TicketItem.note,
+                   TicketItem.quantity)):
+        wanted[ticket_id, code, note or None] += quantity
+    ordered = defaultdict(Decimal)
+    for ticket_id, code, note, quantity in db.session.execute(
+            select(Order.ticket_id, OrderItem.product_code, OrderItem.note, OrderItem.quantity)
+            .join(Order, Order.id == OrderItem.order_id).where(Order.ticket_id.is_not(None))):
+        ordered[ticket_id, code, note or None] += quantity
+    return [f"Ticket {key[0]} has {wanted[key]} of {key[1]}; its orders have {ordered[key]}."
+            for key in sorted(set(wanted) | set(ordered), key=str)
+            if wanted[key] != ordered[key]]
