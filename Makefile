@@ -7,13 +7,20 @@ FLASK := $(BIN)/flask --app wsgi
 
 .PHONY: run serve test chromium clean
 
+# Running needs the package alone; the test tools come with `make test`.
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+run: export ORDERS_ENV ?= development
 run: $(VENV)/.installed
+	@$(FLASK) check-database
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
 	@echo
@@ -45,7 +52,7 @@ chromium:
 	@command -v chromium >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-test: $(VENV)/.installed chromium
+test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,4 +1,4 @@
-"""Flask commands: create-user, seed-demo, dispatch, check-integrity."""
+"""Flask commands: create-user, seed-demo, dispatch, check-integrity, check-database."""
 import click
 from flask import Flask, current_app
 
@@ -10,6 +10,25 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(dispatch)
     app.cli.add_command(check_integrity)
+    app.cli.add_command(check_database)
+
+
+@click.command("check-database")
+def check_database():
+    """Say in one sentence, and exit 1, when the database cannot be reached."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import OperationalError
+
+    from app.extensions import db
+
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise click.ClickException(
+            f"The database {db.engine.url.render_as_string(hide_password=True)} cannot be "
+            f"reached ({reason}); create it or set DATABASE_URL to one that exists.") from None
 
 
 @click.command("check-integrity")
