@@ -92,20 +92,24 @@ def signed_in(port: int, user_name: str, password: str) -> Browser:
     return browser
 
 
-def kiosk_screen(port: int, admin: Browser, station: str) -> Browser:
-    """A browser signed in as a station's wall screen: an admin makes a kiosk link, and the
-    screen opens it, as in the product."""
+def kiosk_screens(port: int, admin: Browser, screens: list[tuple[str, str]]) -> list[Browser]:
+    """Browsers signed in as wall screens, one per (station, link name): an admin makes a kiosk
+    link for each, and its screen opens it, as in the product."""
     _, _, page = admin.get("/admin/kiosk-links")
-    _, _, page = admin.post_form("/admin/kiosk-links", {
-        "csrf_token": csrf_token(page), "name": f"bench {station}", "target": station},
-        expect=(200, 201))
-    match = SECRET_URL.search(page)
-    if not match:
-        raise SetupError("The kiosk link page showed no link.")
-    link = urlsplit(html.unescape(match.group(1)))
-    screen = Browser(port)
-    screen.get(f"{link.path}?{link.query}", expect=(302, 303))
-    return screen
+    browsers = []
+    for station, name in screens:
+        # The page that answers the form carries a fresh form, and its token serves the next.
+        _, _, page = admin.post_form("/admin/kiosk-links", {
+            "csrf_token": csrf_token(page), "name": name, "target": station},
+            expect=(200, 201))
+        match = SECRET_URL.search(page)
+        if not match:
+            raise SetupError("The kiosk link page showed no link.")
+        link = urlsplit(html.unescape(match.group(1)))
+        screen = Browser(port)
+        screen.get(f"{link.path}?{link.query}", expect=(302, 303))
+        browsers.append(screen)
+    return browsers
 
 
 def change_stamp(page: str) -> str:

@@ -71,7 +71,8 @@ class SQLiteDatabase:
         """Seed when needed, then copy; (url of the copy, what was done)."""
         self.seed_path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        if self.seed_path.exists():
+        reused = self.seed_path.exists()
+        if reused:
             done = f"reused {self.seed_path.name}"
         else:
             partial = self.seed_path.with_name(self.seed_path.name + ".partial")
@@ -83,7 +84,8 @@ class SQLiteDatabase:
             partial.rename(self.seed_path)
             Path(f"{partial}-writers").unlink(missing_ok=True)  # the seeding's writers' queue
             done = f"seeded {self.orders} orders in {time.monotonic() - started:.0f} s"
-        flask(["db", "upgrade"], self._url(self.seed_path), echo)
+        if reused:  # a fresh seed has every migration already
+            flask(["db", "upgrade"], self._url(self.seed_path), echo)
         self._remove(self.run_path)
         copied = time.monotonic()
         for suffix in ("", "-wal"):  # a clean close leaves no -wal; copy it if one is there
@@ -144,7 +146,8 @@ class PostgresDatabase:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.execute(f'ALTER DATABASE "{partial}" RENAME TO "{self.seed_name}"')
             done = f"seeded {self.orders} orders in {time.monotonic() - started:.0f} s"
-        flask(["db", "upgrade"], self._url(self.seed_name), echo)
+        if seeded:  # a fresh seed has every migration already
+            flask(["db", "upgrade"], self._url(self.seed_name), echo)
         copied = time.monotonic()
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.run_name}" WITH (FORCE)')
