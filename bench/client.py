@@ -92,11 +92,11 @@ def signed_in(port: int, user_name: str, password: str) -> Browser:
     return browser
 
 
-def kiosk_screens(port: int, admin: Browser, screens: list[tuple[str, str]]) -> list[Browser]:
-    """Browsers signed in as wall screens, one per (station, link name): an admin makes a kiosk
-    link for each, and its screen opens it, as in the product."""
+def kiosk_links(admin: Browser, screens: list[tuple[str, str]]) -> list[str]:
+    """The secret addresses of new kiosk links, one per (station, link name), made by an admin
+    on the admin page as in the product."""
     _, _, page = admin.get("/admin/kiosk-links")
-    browsers = []
+    links = []
     for station, name in screens:
         # The page that answers the form carries a fresh form, and its token serves the next.
         _, _, page = admin.post_form("/admin/kiosk-links", {
@@ -105,11 +105,16 @@ def kiosk_screens(port: int, admin: Browser, screens: list[tuple[str, str]]) -> 
         match = SECRET_URL.search(page)
         if not match:
             raise SetupError("The kiosk link page showed no link.")
-        link = urlsplit(html.unescape(match.group(1)))
-        screen = Browser(port)
-        screen.get(f"{link.path}?{link.query}", expect=(302, 303))
-        browsers.append(screen)
-    return browsers
+        links.append(html.unescape(match.group(1)))
+    return links
+
+
+def open_screen(port: int, link: str) -> Browser:
+    """A browser signed in as a wall screen by opening its kiosk link."""
+    address = urlsplit(link)
+    screen = Browser(port)
+    screen.get(f"{address.path}?{address.query}", expect=(302, 303))
+    return screen
 
 
 def change_stamp(page: str) -> str:

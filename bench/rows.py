@@ -7,6 +7,7 @@ to update) gets it at its own turn.
 """
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bench import client
@@ -81,13 +82,17 @@ class Stage:
         names = [f"bench screen {self.screens_made + i + 1} ({station})"
                  for i, station in enumerate(stations)]
         self.screens_made += len(stations)
-        made = []
-        for station, browser in zip(stations, client.kiosk_screens(
-                self.port, self.admin, list(zip(stations, names)))):
+        links = client.kiosk_links(self.admin, list(zip(stations, names)))
+
+        def open_one(station_link):
+            station, link = station_link
+            browser = client.open_screen(self.port, link)
             path = f"/kiosk/{station}"
             _, _, page = browser.get(path)
-            made.append((path, browser.cookie_header, client.change_stamp(page).encode()))
-        return made
+            return path, browser.cookie_header, client.change_stamp(page).encode()
+        # Thirty screens opened one after the other would take longer than their row.
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(open_one, zip(stations, links)))
 
 
 def _lines(turn: int) -> list[dict]:
