@@ -42,6 +42,8 @@ class P99:
         samples = result and (result.by_status.get(self.status, []) if self.status
                               else result.latencies)
         if not samples:
+            if result and result.errors:  # asked, and never answered in time
+                return "no answer", False
             return "no samples", None
         p99 = result.percentile(99, self.status) * 1000
         return f"{p99:.1f} ms", p99 <= self.most_ms
