@@ -1,8 +1,8 @@
 """What is measured: one Row per line of the results table, each a kitchen at work.
 
 A row's `prepare(stage)` runs just before its load, over HTTP, and returns the load's Groups:
-"main", the clients the row measures, first; then what runs beside them (ticket updates from
-a till, wall screens). So a row that needs fresh state (a screen's current stamp, the tickets
+"main", the clients the row measures, first; then what runs beside them (the tills' ticket
+updates). So a row that needs fresh state (a screen's current stamp, the tickets
 to update) gets it at its own turn.
 """
 import json
@@ -26,8 +26,8 @@ HTMX = {"HX-Request": "true"}
 OPEN_LIST = "status=in:New,Processing,Ready&$sort=-number&$take=50"
 STAMP = re.compile(rb'"stamp":\s*"(\d+)"')
 # Each update moves these quantities round 1 -> 2 -> 3 -> 1, each line at its own point of
-# the round: every update adds to two lines (an order for the Kitchen and the Pass) and takes
-# from the third (a void order for the Bar).
+# the round: every update adds one to two lines and takes two from the third, so it makes an
+# order and a void order, for the Kitchen, the Pass and the Bar in turn.
 CHANGED_LINES = ("BURGER", "FRIES", "COLA")
 
 
