@@ -184,6 +184,8 @@ def kiosk_idle(stage: Stage):
 def kiosk_redraw(stage: Stage):
     screens = stage.screens([SCREENS_STATIONS[i % len(SCREENS_STATIONS)]
                              for i in range(SCREENS)])
+    # The tills' tickets are opened after the boards were drawn: their orders are a change
+    # every screen's first poll already finds, however slowly the first updates come.
     return [Group(MAIN, Screens(screens), SCREENS, every=POLL_SECONDS),
             _updates(stage, "Kiosk table")]
 
