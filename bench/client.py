@@ -92,19 +92,28 @@ def signed_in(port: int, user_name: str, password: str) -> Browser:
     return browser
 
 
-def kiosk_screen(port: int, admin: Browser, station: str) -> Browser:
-    """A browser signed in as a station's wall screen: an admin makes a kiosk link, and the
-    screen opens it, as in the product."""
+def kiosk_links(admin: Browser, screens: list[tuple[str, str]]) -> list[str]:
+    """The secret addresses of new kiosk links, one per (station, link name), made by an admin
+    on the admin page as in the product."""
     _, _, page = admin.get("/admin/kiosk-links")
-    _, _, page = admin.post_form("/admin/kiosk-links", {
-        "csrf_token": csrf_token(page), "name": f"bench {station}", "target": station},
-        expect=(200, 201))
-    match = SECRET_URL.search(page)
-    if not match:
-        raise SetupError("The kiosk link page showed no link.")
-    link = urlsplit(html.unescape(match.group(1)))
+    links = []
+    for station, name in screens:
+        # The page that answers the form carries a fresh form, and its token serves the next.
+        _, _, page = admin.post_form("/admin/kiosk-links", {
+            "csrf_token": csrf_token(page), "name": name, "target": station},
+            expect=(200, 201))
+        match = SECRET_URL.search(page)
+        if not match:
+            raise SetupError("The kiosk link page showed no link.")
+        links.append(html.unescape(match.group(1)))
+    return links
+
+
+def open_screen(port: int, link: str) -> Browser:
+    """A browser signed in as a wall screen by opening its kiosk link."""
+    address = urlsplit(link)
     screen = Browser(port)
-    screen.get(f"{link.path}?{link.query}", expect=(302, 303))
+    screen.get(f"{address.path}?{address.query}", expect=(302, 303))
     return screen
 
 

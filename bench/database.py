@@ -7,7 +7,8 @@ of their own and drop it). A seed of an older app/seed.py with the same N is rem
 new one is made. A seed that did not finish never takes that name (it is written under a
 `partial` name and renamed at the end). Every run works on a copy, so the orders a run
 creates never pile up in the next one, and migrations added since are applied to the kept
-seed before it is copied.
+seed before it is copied. A seed that is not kept (the tests') is used as it is: on a busy
+PostgreSQL server every copy and drop waits seconds for a checkpoint.
 
 On PostgreSQL only databases named here are created or dropped; the database DATABASE_URL
 names is used only to connect to the server.
@@ -71,7 +72,8 @@ class SQLiteDatabase:
         """Seed when needed, then copy; (url of the copy, what was done)."""
         self.seed_path.parent.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        if self.seed_path.exists():
+        reused = self.seed_path.exists()
+        if reused:
             done = f"reused {self.seed_path.name}"
         else:
             partial = self.seed_path.with_name(self.seed_path.name + ".partial")
@@ -83,7 +85,11 @@ class SQLiteDatabase:
             partial.rename(self.seed_path)
             Path(f"{partial}-writers").unlink(missing_ok=True)  # the seeding's writers' queue
             done = f"seeded {self.orders} orders in {time.monotonic() - started:.0f} s"
-        flask(["db", "upgrade"], self._url(self.seed_path), echo)
+        if reused:  # a fresh seed has every migration already
+            flask(["db", "upgrade"], self._url(self.seed_path), echo)
+        if not self.keep_seed:
+            self.run_path = self.seed_path
+            return self._url(self.run_path), done + ", used as it is (not kept)"
         self._remove(self.run_path)
         copied = time.monotonic()
         for suffix in ("", "-wal"):  # a clean close leaves no -wal; copy it if one is there
@@ -144,7 +150,11 @@ class PostgresDatabase:
                     conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
                 conn.execute(f'ALTER DATABASE "{partial}" RENAME TO "{self.seed_name}"')
             done = f"seeded {self.orders} orders in {time.monotonic() - started:.0f} s"
-        flask(["db", "upgrade"], self._url(self.seed_name), echo)
+        if seeded:  # a fresh seed has every migration already
+            flask(["db", "upgrade"], self._url(self.seed_name), echo)
+        if not self.keep_seed:
+            self.run_name = self.seed_name
+            return self._url(self.run_name), done + ", used as it is (not kept)"
         copied = time.monotonic()
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.run_name}" WITH (FORCE)')
@@ -163,7 +173,7 @@ class PostgresDatabase:
     def cleanup(self) -> None:
         with self._admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.run_name}" WITH (FORCE)')
-            if not self.keep_seed:
+            if not self.keep_seed and self.seed_name != self.run_name:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.seed_name}" WITH (FORCE)')
 
 

@@ -7,6 +7,7 @@ from importlib import metadata
 from pathlib import Path
 
 from bench.server import GUNICORN_SETTINGS, SETTINGS
+from bench.targets import MAIN
 
 MEMORY_LIMIT_MB = 150
 
@@ -32,23 +33,56 @@ def machine(database: str) -> str:
             f"{platform.release()}")
 
 
-def _met(run, measured) -> str:
-    target = measured.target
-    if target is None:
+def _met(checks) -> str:
+    if not checks:
         return ""
-    base = run.row(target.of_row).result.per_second if target.of_row else run.hello_per_second
-    if not base:
+    if any(met is None for _, _, met in checks):
         return "?"
-    return "yes" if measured.result.per_second >= target.ratio * base else "**no**"
+    return "yes" if all(met for _, _, met in checks) else "**no**"
 
 
-def _statuses(measured) -> str:
+def _statuses(measured, name: str) -> str:
     if measured.failed:
         return f"not measured: set-up failed ({measured.failed})"
-    parts = [f"{status}×{count}" if status in measured.expect else f"**{status}×{count}**"
-             for status, count in sorted(measured.result.statuses.items())]
-    parts += [f"**{name}×{count}**" for name, count in measured.result.errors.items()]
+    result, allowed = measured.results[name], measured.expect.get(name, (200,))
+    parts = [f"{status}×{count}" if status in allowed else f"**{status}×{count}**"
+             for status, count in sorted(result.statuses.items())]
+    parts += [f"**{error}×{count}**" for error, count in result.errors.items()]
     return " ".join(parts) or "none"
+
+
+def _times(result, status=None) -> tuple[str, str]:
+    if not (result.by_status.get(status) if status else result.latencies):
+        return "–", "–"
+    return tuple(f"{result.percentile(p, status) * 1000:.1f}" for p in (50, 99))
+
+
+def table(run) -> list[str]:
+    """The results: a line per row, and a line under it for each load that ran beside it."""
+    hello = run.hello_per_second
+    lines = [("| Row | req/s | p50 ms | p99 ms | ratio | targets | met | worker RSS MB "
+              "| answers | distinct requests |"),
+             "|---|--:|--:|--:|--:|---|---|--:|---|--:|"]
+    for m in run.rows:
+        checks = m.checks(run)
+        targets = "; ".join(f"{text}: {found}" for text, found, _ in checks)
+        rss = f"{m.rss_mb:.0f}" + (" **over**" if m.rss_mb >= MEMORY_LIMIT_MB else "")
+        main = m.main
+        p50, p99 = _times(main, m.timed)
+        timed = f" (p50, p99 of the {m.timed}s)" if m.timed else ""
+        answers = _statuses(m, MAIN) if m.results or m.failed else "none"
+        ratio = f"{main.per_second / hello:.3f}" if hello else "?"
+        lines.append(f"| {m.key} | {main.per_second:.1f} | {p50} | {p99} | {ratio} "
+                     f"| {targets} | {_met(checks)} | {rss} | {answers}{timed} "
+                     f"| {main.distinct:,} of {main.requests:,} |")
+        for name, result in m.results.items():
+            if name == MAIN:
+                continue
+            p50, p99 = _times(result)
+            lines.append(f"| ↳ {name} | {result.per_second:.1f} | {p50} | {p99} | | | | "
+                         f"| {_statuses(m, name)} | {result.distinct:,} of "
+                         f"{result.requests:,} |")
+    return lines
 
 
 def markdown(run) -> str:
@@ -62,9 +96,9 @@ def markdown(run) -> str:
          f"{SETTINGS['worker_class']} workers, {SETTINGS['timeout']} s timeout) for the "
          "product (`wsgi:app`, ORDERS_ENV=development) and for the hello-world "
          "(`bench.hello:app`) alike."),
-        (f"- Load: {run.concurrency} client processes on loopback, one request in flight "
-         f"each, a new connection per request; {run.seconds:g} s measured per row after a "
-         "warm-up."),
+        (f"- Load: {run.concurrency} client processes on loopback for the rows' own "
+         "throughput, one request in flight each, a new connection per request; "
+         f"{run.seconds:g} s measured per row after a warm-up."),
         f"- Database: {run.setup}.",
         (f"- Hello-world: {hello:.0f} req/s (mean of the first and the last row); every "
          "ratio is a row's req/s divided by it."),
@@ -74,23 +108,7 @@ def markdown(run) -> str:
     if run.profiled:
         lines.append("- **Profiled with py-spy: these numbers are slowed by the sampling and "
                      "not comparable with an unprofiled run.**")
-    lines += [
-        "",
-        ("| Row | Request | req/s | p50 ms | p99 ms | ratio | target | met | worker RSS MB "
-         "| answers |"),
-        "|---|---|--:|--:|--:|--:|---|---|--:|---|",
-    ]
-    for m in run.rows:
-        r = m.result
-        ratio = r.per_second / hello if hello else 0
-        target = m.target.text() if m.target else ""
-        rss = f"{m.rss_mb:.0f}" + (" **over**" if m.rss_mb >= MEMORY_LIMIT_MB else "")
-        p50, p99 = ((f"{r.percentile(p) * 1000:.1f}" for p in (50, 99)) if r.requests
-                    else ("–", "–"))
-        lines.append(
-            f"| {m.key} | `{m.path}` | {r.per_second:.1f} | {p50} | {p99} | {ratio:.4f} "
-            f"| {target} | {_met(run, m)} | {rss} | {_statuses(m)} |")
-    lines += ["", "Rows:", ""]
+    lines += ["", *table(run), "", "Rows:", ""]
     lines += [f"- `{m.key}`: {m.title}." for m in run.rows]
     peak = max((m.rss_mb for m in run.rows), default=0)
     lines += ["", f"Largest worker resident set: {peak:.0f} MB (limit {MEMORY_LIMIT_MB} MB)."]

@@ -1,179 +1,193 @@
-"""What is measured: one Row per line of the results table (issue 8's list, in its order).
+"""What is measured: one Row per line of the results table, each a kitchen at work.
 
-A row's `prepare(stage)` runs just before its load, over HTTP, and returns the function that
-builds each request; so a row that needs fresh state (the kiosk's current change stamp, the
-tickets to update) gets it at its own turn, and nothing measured before it disturbs it.
+A row's `prepare(stage)` runs just before its load, over HTTP, and returns the load's Groups:
+"main", the clients the row measures, first; then what runs beside them (the tills' ticket
+updates). So a row that needs fresh state (a screen's current stamp, the tickets
+to update) gets it at its own turn.
 """
 import json
-import random
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from bench import client
-from bench.load import http_request
+from bench.load import Group, http_request
+from bench.mix import Mix
+from bench.targets import MAIN, P99, Memory, NoFailure, Ratio
 
-PAGE = 50
-STATION = "Kitchen"
-# A first page with a filter and a sort that match most of the data, so there is a deep end to
-# page to: completed orders, newest first (nearly every order of the seeded year).
-FILTER_SORT = "status=Completed&$sort=-createdDateUtc"
-LIST = f"$take={PAGE}&{FILTER_SORT}"
+UPDATES = "updates"
+SCREENS_STATIONS = ("Kitchen", "Bar", "Pass")  # where the ticket updates' items go
+UPDATES_PER_SECOND = 10
+TILLS = 10
+SCREENS = 30
+POLL_SECONDS = 1.0  # the kiosk board's own poll (templates/kiosk/macros.html)
 HTMX = {"HX-Request": "true"}
-
-
-@dataclass(frozen=True)
-class Target:
-    """A ratio to the hello-world to reach, or a share of another row's requests per second."""
-    ratio: float
-    of_row: str | None = None
-
-    def text(self) -> str:
-        return f">= {self.ratio:g} x {self.of_row}" if self.of_row else f">= {self.ratio:g}"
+# The list a till keeps open: the open orders, newest first.
+OPEN_LIST = "status=in:New,Processing,Ready&$sort=-number&$take=50"
+STAMP = re.compile(rb'"stamp":\s*"(\d+)"')
+# Each update moves these quantities round 1 -> 2 -> 3 -> 1, each line at its own point of
+# the round: every update adds one to two lines and takes two from the third, so it makes an
+# order and a void order, for the Kitchen, the Pass and the Bar in turn.
+CHANGED_LINES = ("BURGER", "FRIES", "COLA")
 
 
 @dataclass(frozen=True)
 class Row:
     key: str
     title: str
-    prepare: object  # (Stage) -> (index, seq) -> bytes
-    expect: tuple = (200,)
-    target: Target | None = None
-    after: object = None  # (Stage, Result) -> a note for the report, or None
+    prepare: object  # (Stage) -> list[Group], "main" first
+    expect: dict = field(default_factory=lambda: {MAIN: (200,)})  # group -> allowed statuses
+    needs: tuple = ()  # statuses the main clients must have seen at least once
+    timed: int | None = None  # the status whose latencies p50 and p99 are of; None: every one
+    targets: tuple = ()
+    after: object = None  # (Stage, results) -> a note for the report, or None
 
 
 class Stage:
     """Who signs in, and what the data looks like, found out once over HTTP."""
 
-    def __init__(self, port: int, concurrency: int):
-        self.port, self.concurrency = port, concurrency
+    def __init__(self, port: int, concurrency: int, seed: str = "bench"):
+        self.port, self.concurrency, self.seed = port, concurrency, seed
         self.api = client.Browser(port)
         self.manager = client.api_token(port, "manager", "manager-demo")
         self.waiter = client.api_token(port, "waiter", "waiter-demo", "POS-1")
-        self.dashboard = client.signed_in(port, "manager", "manager-demo")
-        self.paths: dict[str, str] = {}
+        self.admin: client.Browser | None = None
+        self.screens_made = 0
         self.notes: list[str] = []
-        self.screen: client.Browser | None = None
         self.orders_before = 0
-        first = self.orders(LIST)
-        self.total = first["totalCount"]
-        self.newest = _parse_time(first["items"][0]["createdDateUtc"]) if first["items"] \
-            else datetime(2026, 1, 1)
+        newest = self.orders("$sort=-number&$take=1")["items"]
+        self.top = newest[0]["number"] if newest else 0
 
     def orders(self, query: str) -> dict:
         return self.api.json("GET", "/api/orders?" + query, token=self.manager)
 
-    def get(self, key: str, path: str, headers: dict | None = None, cookie: str | None = None):
-        """A GET, always the same request."""
-        self.paths[key] = path
-        headers = dict(headers or {})
-        if cookie:
-            headers["Cookie"] = cookie
-        raw = http_request("GET", path, headers)
-        return lambda index, seq: raw
+    def api_headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.manager}", "Accept": "application/json"}
 
-    def api_get(self, key: str, query: str):
-        return self.get(key, "/api/orders?" + query,
-                        {"Authorization": f"Bearer {self.manager}", "Accept": "application/json"})
+    def tickets(self, name: str, count: int) -> list[tuple[str, str]]:
+        """`count` open tickets with the changed lines at the start of their round:
+        (id, name) each."""
+        made = []
+        for index in range(count):
+            body = {"name": f"{name} {index + 1}", "items": _lines(0)}
+            made.append((self.api.json("POST", "/api/tickets", body, token=self.waiter,
+                                       expect=(201,))["id"], body["name"]))
+        return made
 
+    def screens(self, stations: list[str]) -> list[tuple[str, str, bytes]]:
+        """Wall screens, each signed in by its own kiosk link, each board drawn once as the
+        screen opens it: (path, cookie, the stamp it was drawn at) each."""
+        if self.admin is None:
+            self.admin = client.signed_in(self.port, "admin", "admin-demo")
+        names = [f"bench screen {self.screens_made + i + 1} ({station})"
+                 for i, station in enumerate(stations)]
+        self.screens_made += len(stations)
+        links = client.kiosk_links(self.admin, list(zip(stations, names)))
 
-def _parse_time(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=None)
-
-
-def _day(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT00:00:00Z")
-
-
-def api_list(stage: Stage):
-    return stage.api_get("api-list", LIST)
-
-
-def api_deep(stage: Stage):
-    skip = max(0, stage.total - PAGE)
-    return stage.api_get("api-deep", f"{LIST}&$skip={skip}")
-
-
-def api_keyset(stage: Stage):
-    """The same deep page by keyset: "older than the last one I saw", which NData can already
-    say (a filter on the sort key), so no offset is walked."""
-    skip = max(0, stage.total - PAGE)
-    before = stage.orders(f"{FILTER_SORT}&$skip={max(0, skip - 1)}&$take=1")["items"]
-    cursor = before[0]["createdDateUtc"] if before and skip else "9999-12-31T00:00:00Z"
-    query = f"{LIST}&createdDateUtc=lt:{cursor}"
-    deep = [o["id"] for o in stage.orders(f"{LIST}&$skip={skip}")["items"]]
-    keyset = [o["id"] for o in stage.orders(query)["items"]]
-    if deep != keyset:
-        stage.notes.append("The keyset page differs from the offset page (ties in "
-                           "createdDateUtc); it is still one page of 50.")
-    return stage.api_get("api-keyset", query)
+        def open_one(station_link):
+            station, link = station_link
+            browser = client.open_screen(self.port, link)
+            path = f"/kiosk/{station}"
+            _, _, page = browser.get(path)
+            return path, browser.cookie_header, client.change_stamp(page).encode()
+        # Thirty screens opened one after the other would take longer than their row.
+        with ThreadPoolExecutor(4) as pool:
+            return list(pool.map(open_one, zip(stations, links)))
 
 
-def api_count_selective(stage: Stage):
-    day = stage.newest - timedelta(days=1)
-    return stage.api_get("api-count-selective", "$count=true&createdDateUtc="
-                         f"gte:{_day(day)};lt:{_day(day + timedelta(days=1))}")
+def _lines(turn: int) -> list[dict]:
+    return [{"productCode": code, "quantity": 1 + (turn + k) % 3}
+            for k, code in enumerate(CHANGED_LINES)]
 
 
-def api_count_unselective(stage: Stage):
-    return stage.api_get("api-count-unselective", "$count=true&isVoid=false")
+class TicketChanges:
+    """PUT /api/tickets/<id> from the tills: each till changes the quantities of its own
+    ticket."""
+
+    def __init__(self, tickets: list[tuple[str, str]], token: str):
+        self.tickets = tickets
+        self.headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                        "Accept": "application/json"}
+
+    def __call__(self, index: int, seq: int) -> bytes:
+        ticket_id, name = self.tickets[index]
+        body = json.dumps({"name": name, "items": _lines(seq + 1)}).encode()
+        return http_request("PUT", f"/api/tickets/{ticket_id}", self.headers, body)
 
 
-def api_count_station(stage: Stage):
-    return stage.api_get("api-count-station", f"$count=true&endpointName={STATION}")
+class Screens:
+    """Kiosk screens polling with the stamp their board was drawn at, as htmx does: a 204
+    keeps the stamp, a 200 is the board drawn again and carries the new one."""
+
+    def __init__(self, screens: list[tuple[str, str, bytes]]):
+        self.screens = screens
+        self.stamps = [stamp for _, _, stamp in screens]
+
+    def __call__(self, index: int, seq: int) -> bytes:
+        at = index % len(self.screens)
+        path, cookie, _ = self.screens[at]
+        return http_request("GET", f"{path}?stamp={self.stamps[at].decode()}",
+                            {**HTMX, "Cookie": cookie})
+
+    def answered(self, index: int, status: int, answer: bytes) -> None:
+        if status == 200 and (found := STAMP.search(answer)):
+            self.stamps[index % len(self.screens)] = found.group(1)
 
 
-def dashboard_list(stage: Stage):
-    return stage.get("dashboard-list", "/orders", cookie=stage.dashboard.cookie_header)
+class Lists:
+    """GET /api/orders with a different query each time (bench/mix.py)."""
+
+    def __init__(self, mix: Mix, headers: dict):
+        self.mix, self.headers = mix, headers
+
+    def __call__(self, index: int, seq: int) -> bytes:
+        return http_request("GET", "/api/orders?" + self.mix.query(index, seq), self.headers)
 
 
-def dashboard_redrawn(stage: Stage):
-    """The list page drawn by the view every time, as after a change elsewhere: each request
-    asks a new address (an argument the page ignores), so no whole page is kept for it, while
-    its rows are (app/caching/list_rows.py)."""
-    stage.paths["dashboard-redrawn"] = "/orders?redraw=<n>"
-    cookie = stage.dashboard.cookie_header
-
-    def make(index, seq):
-        return http_request("GET", f"/orders?redraw={index}-{seq}", {"Cookie": cookie})
-    return make
+def _updates(stage: Stage, name: str) -> Group:
+    """Ten tills, each changing its ticket once a second: ten updates a second in all, and
+    a till that waits for a slow answer holds back only its own."""
+    tickets = stage.tickets(name, TILLS)
+    return Group(UPDATES, TicketChanges(tickets, stage.waiter), TILLS,
+                 every=TILLS / UPDATES_PER_SECOND)
 
 
-def order_page(stage: Stage):
-    """Fifty orders spread over the whole history, each client walking through them."""
-    newest = stage.orders("$sort=-number&$take=1")["items"]
-    top = newest[0]["number"] if newest else 1
-    numbers = sorted(random.Random(8).sample(range(1, top + 1), min(PAGE, top)))
-    found = stage.orders(f"number=in:{','.join(map(str, numbers))}&$take={PAGE}")["items"]
-    ids = [o["id"] for o in found]
-    stage.paths["order-page"] = "/orders/<one of 50 ids>"
-    cookie = stage.dashboard.cookie_header
-    raws = [http_request("GET", f"/orders/{i}", {"Cookie": cookie}) for i in ids]
-    return lambda index, seq: raws[(index * 7 + seq) % len(raws)]
+def lists_cold(stage: Stage):
+    mix = Mix(f"{stage.seed}:lists-cold", stage.top)
+    return [Group(MAIN, Lists(mix, stage.api_headers()), stage.concurrency)]
 
 
-def _screen(stage: Stage) -> client.Browser:
-    if stage.screen is None:
-        admin = client.signed_in(stage.port, "admin", "admin-demo")
-        stage.screen = client.kiosk_screen(stage.port, admin, STATION)
-    return stage.screen
+def lists_updating(stage: Stage):
+    mix = Mix(f"{stage.seed}:lists-updating", stage.top)  # other queries than the cold row's
+    return [Group(MAIN, Lists(mix, stage.api_headers()), stage.concurrency),
+            _updates(stage, "Lists table")]
+
+
+def list_304(stage: Stage):
+    """The till's open list asked again with the ETag of its first answer. An answer without
+    an ETag leaves nothing to send: the request then goes without If-None-Match (and the
+    report says so)."""
+    path = "/api/orders?" + OPEN_LIST
+    _, headers, _ = stage.api.request("GET", path, headers=stage.api_headers())
+    etag = next((v for k, v in headers.items() if k.lower() == "etag"), None)
+    stage.notes.append(f"list-304: the first answer's ETag: {etag}" if etag else
+                       "list-304: the first answer had no ETag, so no If-None-Match was sent")
+    headers = stage.api_headers() | ({"If-None-Match": etag} if etag else {})
+    raw = http_request("GET", path, headers)
+    return [Group(MAIN, lambda index, seq: raw, stage.concurrency)]
 
 
 def kiosk_idle(stage: Stage):
-    """The wall screen's poll when nothing changed: the stamp it was drawn at is current.
-
-    The stamp is the one change counter every screen polls with; it is read from the dashboard
-    list, because drawing the board itself can take longer than the request timeout."""
-    screen = _screen(stage)
-    _, _, page = stage.dashboard.get("/orders", headers=HTMX)
-    stamp = client.change_stamp(page)
-    return stage.get("kiosk-idle", f"/kiosk/{STATION}?stamp={stamp}", HTMX,
-                     screen.cookie_header)
+    return [Group(MAIN, Screens(stage.screens(["Kitchen"])), stage.concurrency)]
 
 
-def kiosk_refresh(stage: Stage):
-    """The poll after a change: the stamp is old, so the board is drawn again."""
-    screen = _screen(stage)
-    return stage.get("kiosk-refresh", f"/kiosk/{STATION}?stamp=0", HTMX, screen.cookie_header)
+def kiosk_redraw(stage: Stage):
+    screens = stage.screens([SCREENS_STATIONS[i % len(SCREENS_STATIONS)]
+                             for i in range(SCREENS)])
+    # The tills' tickets are opened after the boards were drawn: their orders are a change
+    # every screen's first poll already finds, however slowly the first updates come.
+    return [Group(MAIN, Screens(screens), SCREENS, every=POLL_SECONDS),
+            _updates(stage, "Kiosk table")]
 
 
 def ticket_update(stage: Stage):
@@ -184,7 +198,6 @@ def ticket_update(stage: Stage):
         made = stage.api.json("POST", "/api/tickets", body, token=stage.waiter, expect=(201,))
         tickets.append(made["id"])
     stage.orders_before = stage.orders("$count=true")["count"]
-    stage.paths["ticket-update"] = "PUT /api/tickets/<own ticket> (+1 cola: one order)"
     headers = {"Authorization": f"Bearer {stage.waiter}", "Content-Type": "application/json",
                "Accept": "application/json"}
 
@@ -192,37 +205,36 @@ def ticket_update(stage: Stage):
         body = json.dumps({"name": f"Bench {index}", "items": [
             {"productCode": "COLA", "quantity": seq + 2}]}).encode()
         return http_request("PUT", f"/api/tickets/{tickets[index]}", headers, body)
-    return make
+    return [Group(MAIN, make, stage.concurrency)]
 
 
-def orders_created(stage: Stage, result) -> str:
+def orders_created(stage: Stage, results) -> str:
     made = stage.orders("$count=true")["count"] - stage.orders_before
-    ok = sum(n for status, n in result.statuses.items() if 200 <= status < 300)
+    ok = sum(n for status, n in results[MAIN].statuses.items() if 200 <= status < 300)
     return f"ticket-update: {made} orders created by {ok} successful updates (warm-up included)."
 
 
-LIST_TARGET = Target(0.5, "api-list")
+WITH_UPDATES = {MAIN: (200,), UPDATES: (200,)}
 ROWS = [
-    Row("api-list", "API list: 50 completed orders newest first, items, totalCount", api_list,
-        target=Target(0.25)),
-    Row("api-deep", "API list deep: the same, $skip to the last page", api_deep,
-        target=LIST_TARGET),
-    Row("api-keyset", "API list deep by keyset: createdDateUtc=lt:<last seen>", api_keyset,
-        target=LIST_TARGET),
-    Row("api-count-selective", "API count, selective: one day", api_count_selective,
-        target=LIST_TARGET),
-    Row("api-count-unselective", "API count, unselective: isVoid=false",
-        api_count_unselective, target=LIST_TARGET),
-    Row("api-count-station", "API count by station: endpointName=Kitchen", api_count_station,
-        target=LIST_TARGET),
-    Row("dashboard-list", "Dashboard list page /orders (full page)", dashboard_list,
-        target=Target(0.2)),
-    Row("dashboard-redrawn", "Dashboard list page drawn again (a new address each time)",
-        dashboard_redrawn),
-    Row("order-page", "Dashboard order page /orders/<id> (full page)", order_page),
-    Row("kiosk-idle", "Kiosk poll, nothing changed (204)", kiosk_idle, expect=(204,),
-        target=Target(0.6)),
-    Row("kiosk-refresh", "Kiosk poll after a change: the Kitchen board", kiosk_refresh),
-    Row("ticket-update", "Ticket update creating an order (orders/s)", ticket_update,
-        target=Target(0.1), after=orders_created),
+    Row("lists-cold", "GET /api/orders, a different query each request (bench/mix.py: "
+        "statuses, station, since a number, a table, unprocessed; $take 20-100, sorts, later "
+        "pages)", lists_cold, targets=(Ratio(0.10),)),
+    Row("lists-updating", "the same mix (other queries) while a till changes ticket "
+        f"quantities {UPDATES_PER_SECOND} times a second (PUT /api/tickets/<id>, {TILLS} tills "
+        "each changing its own ticket)",
+        lists_updating, expect=WITH_UPDATES,
+        targets=(Ratio(0.08), P99(50, label="reader"), NoFailure(UPDATES))),
+    Row("list-304", f"GET /api/orders?{OPEN_LIST} with If-None-Match: the ETag of its first "
+        "answer", list_304, expect={MAIN: (200, 304)}, targets=(Ratio(0.5),)),
+    Row("kiosk-idle", "GET /kiosk/Kitchen?stamp=<current> with HX-Request, a screen signed in "
+        "by a kiosk link: nothing changed (204)", kiosk_idle, expect={MAIN: (204,)},
+        needs=(204,), targets=(Ratio(0.6),)),
+    Row("kiosk-redraw", f"{SCREENS} kiosk screens (Kitchen, Bar, Pass) polling every "
+        f"{POLL_SECONDS:g} s with their stamp while a till changes tickets "
+        f"{UPDATES_PER_SECOND} times a second; p50/p99 of the redraws (200)", kiosk_redraw,
+        expect={MAIN: (200, 204), UPDATES: (200,)}, needs=(200,), timed=200,
+        targets=(P99(30, status=200, label="redraw"), NoFailure(UPDATES))),
+    Row("ticket-update", "PUT /api/tickets/<own ticket>, one more cola each time: one new "
+        "order each (orders/s)", ticket_update,
+        targets=(Ratio(0.08), Memory(150)), after=orders_created),
 ]

@@ -1,15 +1,18 @@
 """`make bench`: seed (or reuse) a database of N orders, serve the product and a bare WSGI
 hello-world under the same gunicorn settings, load every row of bench/rows.py on loopback, and
-print each row's requests per second, p50 and p99 as a ratio to the hello-world of the same run.
+print each row's requests per second, p50 and p99, its ratio to the hello-world of the same run
+and whether it meets its targets.
 
-    python -m bench.run [--orders N] [--seconds S] [--concurrency C] [--profile]
+    python -m bench.run [--orders N] [--seconds S] [--concurrency C] [--only ROW...] [--profile]
 
 Environment: BENCH_ORDERS (default 1000000), BENCH_SECONDS (10), BENCH_CONCURRENCY (4),
-DATABASE_URL (a PostgreSQL server; unset means SQLite). The table goes to stdout and to
-bench/results/latest.md (git-ignored); the seeded databases are kept in bench/results/data.
+DATABASE_URL (a PostgreSQL server; unset means SQLite), BENCH_PORT (the first loopback port to
+serve on; unset: any free one). The table goes to stdout and to bench/results/latest.md
+(git-ignored); the seeded databases are kept in bench/results/data.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -18,8 +21,9 @@ from pathlib import Path
 
 from bench import load, report
 from bench.database import bench_database
-from bench.rows import ROWS, Stage
+from bench.rows import ROWS, Row, Stage
 from bench.server import REQUEST_TIMEOUT, ROOT, Gunicorn
+from bench.targets import MAIN
 
 RESULTS = ROOT / "bench" / "results"
 
@@ -28,18 +32,33 @@ RESULTS = ROOT / "bench" / "results"
 class Measured:
     key: str
     title: str
-    path: str
-    result: load.Result
-    expect: tuple
-    target: object = None
+    results: dict  # group name -> load.Result; "main" is what the row measures
+    expect: dict  # group name -> the statuses it may answer
+    needs: tuple = ()  # statuses the main clients must have seen
+    targets: tuple = ()
+    timed: int | None = None  # the status the row's p50 and p99 are of
     rss_mb: float = 0.0
     profile: str | None = None
     failed: str | None = None  # why the row could not be set up
 
     @property
+    def main(self) -> load.Result:
+        return self.results.get(MAIN) or load.Result(seconds=0.0)
+
+    @property
     def answered_as_expected(self) -> bool:
-        return (not self.failed and self.result.requests > 0 and not self.result.errors
-                and set(self.result.statuses) <= set(self.expect))
+        if self.failed or not self.results:
+            return False
+        for name, result in self.results.items():
+            if not result.requests or result.errors:
+                return False
+            if not set(result.statuses) <= set(self.expect.get(name, (200,))):
+                return False
+        return all(status in self.main.statuses for status in self.needs)
+
+    def checks(self, run) -> list[tuple[str, str, bool | None]]:
+        """(target, what was measured, met) for each target; met is None when unknown."""
+        return [(target.text(), *target.check(run, self)) for target in self.targets]
 
 
 @dataclass
@@ -62,12 +81,17 @@ class Run:
 
     @property
     def hello_per_second(self) -> float:
-        hellos = [m.result.per_second for m in self.rows if m.key.startswith("hello")]
+        hellos = [m.main.per_second for m in self.rows if m.key.startswith("hello")]
         return sum(hellos) / len(hellos) if hellos else 0.0
 
 
-def _measure(server: Gunicorn, key, title, path, make, expect, target, args,
-             profile_dir: Path | None) -> Measured:
+def _py_spy() -> str:
+    """py-spy beside this Python, else on the PATH (it need not live in the project's venv)."""
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy") or str(beside)
+
+
+def _measure(server: Gunicorn, row, groups, args, profile_dir: Path | None) -> Measured:
     peak = {"rss": 0.0}
 
     def sample():
@@ -77,33 +101,40 @@ def _measure(server: Gunicorn, key, title, path, make, expect, target, args,
 
     spy = None
     if profile_dir is not None:
-        profile = profile_dir / f"profile-{key}.txt"
+        profile = profile_dir / f"profile-{row.key}.txt"
         spy = subprocess.Popen(
-            [str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+            [_py_spy(), "record", "--pid",
              str(server.process.pid), "--subprocesses", "--format", "raw", "--rate", "200",
              "--duration", str(max(1, round(args.seconds + args.warmup))), "--output",
              str(profile)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sample()
-    result = load.run(server.port, make, concurrency=args.concurrency, seconds=args.seconds,
-                      warmup=args.warmup, timeout=REQUEST_TIMEOUT, on_tick=sample)
+    results = load.run(server.port, groups, seconds=args.seconds, warmup=args.warmup,
+                       timeout=REQUEST_TIMEOUT, on_tick=sample)
     sample()
-    measured = Measured(key, title, path, result, expect, target, peak["rss"])
+    measured = Measured(row.key, row.title, results, row.expect, row.needs, row.targets,
+                        row.timed, peak["rss"])
     if spy is not None:
         spy.wait(timeout=60)
         measured.profile = str(profile)
     ok = "ok" if measured.answered_as_expected else "UNEXPECTED"
-    print(f"  {key:<24} {result.per_second:9.1f} req/s  p50 {result.percentile(50) * 1000:8.1f}"
-          f" ms  p99 {result.percentile(99) * 1000:8.1f} ms  rss {peak['rss']:5.0f} MB  "
-          f"{dict(result.statuses)} {dict(result.errors) if result.errors else ''} {ok}",
-          flush=True)
+    for name, result in results.items():
+        label = row.key if name == MAIN else f"  + {name}"
+        timed = row.timed if name == MAIN else None
+        print(f"  {label:<24} {result.per_second:9.1f} req/s  p50 "
+              f"{result.percentile(50, timed) * 1000:8.1f} ms  p99 "
+              f"{result.percentile(99, timed) * 1000:8.1f} ms  {dict(result.statuses)} "
+              f"{dict(result.errors) if result.errors else ''}", flush=True)
+    print(f"  {'':<24} worker rss {peak['rss']:.0f} MB, answers {ok}", flush=True)
     return measured
 
 
 HELLO = load.http_request("GET", "/")
+HELLO_ROW = Row("hello", "the bare WSGI hello-world (bench/hello.py)", None)
+HELLO_AGAIN = Row("hello-again", "the hello-world again at the end", None)
 
 
-def _hello_request(index, seq):
-    return HELLO
+def _hello(concurrency: int) -> list[load.Group]:
+    return [load.Group(MAIN, lambda index, seq: HELLO, concurrency)]
 
 
 def run_bench(*, orders: int, database_url: str | None, seconds: float, concurrency: int,
@@ -131,37 +162,43 @@ def run_bench(*, orders: int, database_url: str | None, seconds: float, concurre
         hello.start()
         product.start()
         stage = Stage(product.port, concurrency)
-        run.rows.append(_measure(hello, "hello", "Bare WSGI hello-world", "/", _hello_request,
-                                 (200,), None, args, None))
+        run.rows.append(_measure(hello, HELLO_ROW, _hello(concurrency), args, None))
         for row in ROWS:
             if only and row.key not in only:
                 continue
             try:
-                make = row.prepare(stage)
+                began = time.monotonic()
+                groups = row.prepare(stage)
+                print(f"  {row.key:<24} set up in {time.monotonic() - began:.1f} s", flush=True)
             except Exception as error:  # noqa: BLE001 - reported in the row, the run goes on
                 print(f"  {row.key:<24} could not be set up: {error}", flush=True)
-                run.rows.append(Measured(row.key, row.title, stage.paths.get(row.key, ""),
-                                         load.Result(seconds=0.0), row.expect, row.target,
+                run.rows.append(Measured(row.key, row.title, {}, row.expect, row.needs,
+                                         row.targets, row.timed,
                                          failed=str(error).splitlines()[0][:200]))
                 continue
-            measured = _measure(product, row.key, row.title, stage.paths.get(row.key, ""),
-                                make, row.expect, row.target, args, profile_dir)
+            measured = _measure(product, row, groups, args, profile_dir)
             run.rows.append(measured)
-            if measured.result.errors:
+            # The hello-world of the start stands in for the mean until the end.
+            print(f"  {'':<24} " + "; ".join(f"{text}: {found}" for text, found, _
+                                            in measured.checks(run)), flush=True)
+            errors = {name: dict(r.errors) for name, r in measured.results.items() if r.errors}
+            if errors:
                 # Requests given up on may still be running: start afresh for the next row.
-                run.notes.append(f"{row.key}: {dict(measured.result.errors)}; the server was "
-                                 "restarted before the next row.")
+                run.notes.append(f"{row.key}: {errors}; the server was restarted before the "
+                                 "next row.")
                 product.restart()
             if row.after:
-                stage.notes.append(row.after(stage, measured.result))
-        run.rows.append(_measure(hello, "hello-again", "Bare WSGI hello-world, again at the end",
-                                 "/", _hello_request, (200,), None, args, None))
+                stage.notes.append(row.after(stage, measured.results))
+        run.rows.append(_measure(hello, HELLO_AGAIN, _hello(concurrency), args,
+                                 None))
         run.notes += stage.notes
         run.restarts = product.restarts + hello.restarts
         run.server_restarts = product.server_restarts
     finally:
-        product.stop()
-        hello.stop()
+        # At once: nothing is left to finish, and a graceful stop waits seconds for the
+        # product's workers to wind down their background threads.
+        product.stop(quick=True)
+        hello.stop(quick=True)
         database.cleanup()
     run.finished = time.monotonic()
     text = report.markdown(run)
@@ -190,8 +227,9 @@ def main(argv=None) -> int:
                         help="where seeded SQLite files are kept")
     parser.add_argument("--only", nargs="*", help="measure only these rows (keys)")
     parser.add_argument("--profile", action="store_true",
-                        help="record each row with py-spy (pip install py-spy); the numbers "
-                             "of a profiled run are slowed by it and not comparable")
+                        help="record each row with py-spy (beside this Python or on the "
+                             "PATH); the numbers of a profiled run are slowed by it and not "
+                             "comparable")
     args = parser.parse_args(argv)
     run = run_bench(orders=args.orders, database_url=args.database_url, seconds=args.seconds,
                     concurrency=args.concurrency, warmup=args.warmup, out=args.out,

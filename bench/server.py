@@ -16,10 +16,25 @@ WORKERS, REQUEST_TIMEOUT = SETTINGS["workers"], SETTINGS["timeout"]
 GUNICORN_SETTINGS = ["--config", str(CONFIG.relative_to(ROOT))]
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port: from BENCH_PORT upwards when set (on a machine whose ports are
+    shared out by ranges), else any the system gives."""
+    first = int(os.environ.get("BENCH_PORT") or 0)
+    for port in range(first, first + 100) if first else [0]:
+        if port in _handed_out:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port from BENCH_PORT={first} to {first + 99}")
 
 
 def _children(pid: int) -> list[int]:
