@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECRET_URL = re.compile(r"data-secret>\s*([^<\s]+)\s*<")
-STAMP = re.compile(r'"stamp":\s*"(\d+)"')
+VERSION = re.compile(r'"version":\s*"(\d+)"')
 
 
 class SetupError(RuntimeError):
@@ -117,8 +117,8 @@ def open_screen(port: int, link: str) -> Browser:
     return screen
 
 
-def change_stamp(page: str) -> str:
-    match = STAMP.search(page)
+def change_version(page: str) -> str:
+    match = VERSION.search(page)
     if not match:
-        raise SetupError("No change stamp on the screen.")
+        raise SetupError("No change counter on the screen.")
     return match.group(1)

@@ -42,7 +42,7 @@ def http_request(method: str, path: str, headers: dict | None = None,
 class Group:
     """Clients that run the same script. `script(index, seq)` gives a client's next request; a
     script with an `answered(index, status, answer)` method also sees each answer (the raw
-    bytes), for clients whose next request depends on the last one (a screen's stamp)."""
+    bytes), for clients whose next request depends on the last one (a screen's version)."""
     name: str
     script: object
     clients: int

@@ -2,7 +2,7 @@
 
 A row's `prepare(stage)` runs just before its load, over HTTP, and returns the load's Groups:
 "main", the clients the row measures, first; then what runs beside them (the tills' ticket
-updates). So a row that needs fresh state (a screen's current stamp, the tickets
+updates). So a row that needs fresh state (a screen's current version, the tickets
 to update) gets it at its own turn.
 """
 import json
@@ -24,7 +24,7 @@ POLL_SECONDS = 1.0  # the kiosk board's own poll (templates/kiosk/macros.html)
 HTMX = {"HX-Request": "true"}
 # The list a till keeps open: the open orders, newest first.
 OPEN_LIST = "status=in:New,Processing,Ready&$sort=-number&$take=50"
-STAMP = re.compile(rb'"stamp":\s*"(\d+)"')
+VERSION = re.compile(rb'"version":\s*"(\d+)"')
 # Each update moves these quantities round 1 -> 2 -> 3 -> 1, each line at its own point of
 # the round: every update adds one to two lines and takes two from the third, so it makes an
 # order and a void order, for the Kitchen, the Pass and the Bar in turn.
@@ -76,7 +76,7 @@ class Stage:
 
     def screens(self, stations: list[str]) -> list[tuple[str, str, bytes]]:
         """Wall screens, each signed in by its own kiosk link, each board drawn once as the
-        screen opens it: (path, cookie, the stamp it was drawn at) each."""
+        screen opens it: (path, cookie, the version it was drawn at) each."""
         if self.admin is None:
             self.admin = client.signed_in(self.port, "admin", "admin-demo")
         names = [f"bench screen {self.screens_made + i + 1} ({station})"
@@ -89,7 +89,7 @@ class Stage:
             browser = client.open_screen(self.port, link)
             path = f"/kiosk/{station}"
             _, _, page = browser.get(path)
-            return path, browser.cookie_header, client.change_stamp(page).encode()
+            return path, browser.cookie_header, client.change_version(page).encode()
         # Thirty screens opened one after the other would take longer than their row.
         with ThreadPoolExecutor(4) as pool:
             return list(pool.map(open_one, zip(stations, links)))
@@ -116,22 +116,22 @@ class TicketChanges:
 
 
 class Screens:
-    """Kiosk screens polling with the stamp their board was drawn at, as htmx does: a 204
-    keeps the stamp, a 200 is the board drawn again and carries the new one."""
+    """Kiosk screens polling with the version their board was drawn at, as htmx does: a 204
+    keeps the version, a 200 is the board drawn again and carries the new one."""
 
     def __init__(self, screens: list[tuple[str, str, bytes]]):
         self.screens = screens
-        self.stamps = [stamp for _, _, stamp in screens]
+        self.versions = [version for _, _, version in screens]
 
     def __call__(self, index: int, seq: int) -> bytes:
         at = index % len(self.screens)
         path, cookie, _ = self.screens[at]
-        return http_request("GET", f"{path}?stamp={self.stamps[at].decode()}",
+        return http_request("GET", f"{path}?version={self.versions[at].decode()}",
                             {**HTMX, "Cookie": cookie})
 
     def answered(self, index: int, status: int, answer: bytes) -> None:
-        if status == 200 and (found := STAMP.search(answer)):
-            self.stamps[index % len(self.screens)] = found.group(1)
+        if status == 200 and (found := VERSION.search(answer)):
+            self.versions[index % len(self.screens)] = found.group(1)
 
 
 class Lists:
@@ -226,11 +226,11 @@ ROWS = [
         targets=(Ratio(0.08), P99(50, label="reader"), NoFailure(UPDATES))),
     Row("list-304", f"GET /api/orders?{OPEN_LIST} with If-None-Match: the ETag of its first "
         "answer", list_304, expect={MAIN: (200, 304)}, targets=(Ratio(0.5),)),
-    Row("kiosk-idle", "GET /kiosk/Kitchen?stamp=<current> with HX-Request, a screen signed in "
+    Row("kiosk-idle", "GET /kiosk/Kitchen?version=<current> with HX-Request, a screen signed in "
         "by a kiosk link: nothing changed (204)", kiosk_idle, expect={MAIN: (204,)},
         needs=(204,), targets=(Ratio(0.6),)),
     Row("kiosk-redraw", f"{SCREENS} kiosk screens (Kitchen, Bar, Pass) polling every "
-        f"{POLL_SECONDS:g} s with their stamp while a till changes tickets "
+        f"{POLL_SECONDS:g} s with their version while a till changes tickets "
         f"{UPDATES_PER_SECOND} times a second; p50/p99 of the redraws (200)", kiosk_redraw,
         expect={MAIN: (200, 204), UPDATES: (200,)}, needs=(200,), timed=200,
         targets=(P99(30, status=200, label="redraw"), NoFailure(UPDATES))),
