@@ -2,6 +2,7 @@
 import os
 from datetime import timedelta
 
+from app.core.times import zone_named
 from app.db.engine import normalise_url
 
 
@@ -28,6 +29,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "TOKEN_LIFETIME": timedelta(hours=float(os.environ.get("TOKEN_LIFETIME_HOURS", "12"))),
         "REFRESH_LIFETIME": timedelta(days=float(os.environ.get("REFRESH_LIFETIME_DAYS", "30"))),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "EUR"),
+        # The time zone pages show times in, unless a user chose their own (IANA name).
+        "SITE_TIMEZONE": os.environ.get("SITE_TIMEZONE", "UTC"),
         # Cheap hashing keeps the test suite quick; never used outside tests.
         "FAST_PASSWORD_HASH": False,
         "JSON_SORT_KEYS": False,
@@ -81,6 +84,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if config["DISPATCH_LEASE_SECONDS"] <= attempt:
         raise RuntimeError("DISPATCH_LEASE_SECONDS must be longer than one attempt "
                            "(DISPATCH_CONNECT_TIMEOUT + DISPATCH_SEND_TIMEOUT).")
+    if zone_named(config["SITE_TIMEZONE"]) is None:
+        raise RuntimeError(f"SITE_TIMEZONE {config['SITE_TIMEZONE']!r} is not a time zone of this "
+                           "system; use an IANA name such as Europe/Amsterdam.")
     if not config["SECRET_KEY"]:
         if config["ENV"] in {"development", "testing"}:
             config["SECRET_KEY"] = "dev-only-secret-not-for-production"

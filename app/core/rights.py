@@ -27,3 +27,12 @@ def has_right(rights, right: str) -> bool:
 
 def sees_all_orders(rights) -> bool:
     return bool(ORDER_RIGHTS & set(rights))
+
+
+# Staff hold at least one of these; a user with none is a customer, who sees their own orders
+# as a customer does (number, items, totals, address, one status), not the floor's view.
+STAFF_RIGHTS = ORDER_RIGHTS | TICKET_RIGHTS
+
+
+def is_customer(rights) -> bool:
+    return not STAFF_RIGHTS & set(rights)

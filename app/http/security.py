@@ -31,7 +31,7 @@ CONTENT_SECURITY_POLICY = {
 # autoplay and fullscreen stay allowed for this site.
 PERMISSIONS_POLICY = {
     "camera": "()", "microphone": "()", "geolocation": "()", "payment": "()", "usb": "()",
-    "serial": "()", "bluetooth": "()", "browsing-topics": "()",
+    "serial": "()", "browsing-topics": "()",
 }
 HSTS_MAX_AGE = 365 * 24 * 3600
 HSTS = ("Strict-Transport-Security", f"max-age={HSTS_MAX_AGE}")

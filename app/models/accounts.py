@@ -28,6 +28,11 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The person's own settings (app.services.user_settings): the IANA time zone pages
+    # show times in (None: the site's, SITE_TIMEZONE) and the page "/" and signing in lead to
+    # (None: the order list; "expo"; or "station:<name>", a station's screen).
+    time_zone: Mapped[str | None] = mapped_column(String(64))
+    home_screen: Mapped[str | None] = mapped_column(String(100))
 
     @property
     def rights(self) -> list[str]:

@@ -334,6 +334,14 @@ def get_order(*, user: User, order_id: str, include_history: bool = False) -> Or
     return order
 
 
+def visible_numbers(*, user: User, order_ids: list[str]) -> dict[str, int]:
+    """The numbers of those of `order_ids` the user sees, by id, in one statement; the others
+    (unknown, deleted, another's) are left out."""
+    statement = (visible_orders(user).where(Order.id.in_([str(i) for i in order_ids]))
+                 .with_only_columns(Order.id, Order.number).order_by(Order.number))
+    return dict(db.session.execute(statement).all())
+
+
 def visible_order_version(*, user: User, order_id: str) -> int:
     """The version of a visible order, without loading it; NotFound as get_order."""
     version = db.session.scalar(visible_orders(user).where(Order.id == str(order_id))

@@ -25,7 +25,7 @@ from app.services import dispatch
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
-from app.web.forms import EmptyForm, form_errors, require_submitted
+from app.web.forms import EmptyForm, form_errors, require_submitted, show_once, take_shown
 from app.web.htmx import is_fragment_request, redirect, render
 
 bp = Blueprint("admin", __name__)
@@ -338,8 +338,11 @@ def api_keys():
         created, errors, status = _attempt(form, lambda: user_service.create_api_key(
             user=current_user, name=form.name.data or ""))
         if created:
-            _, secret = created
-            status, form = 201, ApiKeyForm(formdata=None)
+            # Post, redirect, get: a reload shows the list, it does not make another key.
+            show_once("api_key", created[1])
+            return redirect(url_for("admin.api_keys"))
+    elif not is_fragment_request():  # the fragment has no place for it: keep it for the page
+        secret = take_shown("api_key")
     response = render("admin/api_keys.html", "admin/_api_keys_table.html", status=status,
                       form=form, errors=errors, secret=secret,
                       keys=user_service.list_api_keys(user=current_user))

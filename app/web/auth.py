@@ -17,7 +17,7 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") \
             and not urlsplit(target).netloc:
         return target
-    return url_for("orders.list_orders")
+    return url_for("orders.home")  # the person's home screen
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -1,15 +1,27 @@
 """The HTML side's one place for error status codes: full error pages, or a message fragment
-retargeted into the page's message area when htmx asked for a piece of a page."""
+retargeted into the page's message area when htmx asked for a piece of a page; and the way to
+the sign-in page for a request that needs a session it does not have."""
 import logging
+from urllib.parse import urlsplit
 
-from flask import Flask, request
+from flask import Flask, current_app, flash, request, session, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.api import problems
 from app.core import errors as E
-from app.web.htmx import is_fragment_request, render, retarget
+from app.web.forms import SignInForm
+from app.web.htmx import (
+    is_fragment_request,
+    is_htmx_request,
+    page_url,
+    redirect_page,
+    render,
+    retarget,
+)
+from app.web.kiosk import SESSION_KEY as KIOSK_SESSION
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +31,56 @@ TITLES = {400: "Bad request", 401: "Sign in first", 403: "Not allowed",
           500: "Something went wrong"}
 STATUS_OF = ((E.Invalid, 422), (E.Unauthenticated, 401), (E.Forbidden, 403),
              (E.NotFound, 404), (E.VersionMismatch, 409), (E.Conflict, 409), (E.Locked, 423))
+SESSION_ENDED = "Your session ended. Sign in again to go on where you were."
 
 
 def _is_api() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
+def _on_kiosk_screen() -> bool:
+    """A wall screen, not a person: it has no dashboard to go back to."""
+    return request.blueprint == "kiosk" and not current_user.is_authenticated
+
+
 def error_page(status: int, message: str):
-    template = "errors/page.html"
+    template = "errors/kiosk.html" if _on_kiosk_screen() else "errors/page.html"
     response = render(template, "errors/_message.html", status=status, status_code=status,
                       title=TITLES.get(status, "Error"), message=message)
     if is_fragment_request():
         retarget(response, "#messages")
     return response
+
+
+def sign_in_first(message: str | None = None):
+    """The answer to a request that needs a signed-in session and has none (never signed in,
+    signed out in another tab, cookies cleared, expired): the whole browser goes to the sign-in
+    page, which leads back to the page the person was on. An htmx request gets HX-Redirect, so
+    the sign-in page replaces the page rather than being swapped into a piece of it."""
+    page = page_url()
+    sign_in_url = url_for("auth.sign_in")
+    if page and urlsplit(page).path == sign_in_url:
+        # The sign-in form itself expired: the same form again, with the same `next`.
+        target, message = page, message or "The form had expired; please sign in again."
+    else:
+        target = url_for("auth.sign_in", next=page) if page else sign_in_url
+    if message is None:
+        # A page was open (its poll, a button) or a form was posted: it was a session once.
+        message = SESSION_ENDED if is_htmx_request() or request.method == "POST" else \
+            "Sign in to see this page."
+    flash(message, "info")
+    return redirect_page(target)
+
+
+def _session_ended() -> bool:
+    """A post that carries a token from one of our pages, from a browser no longer signed in
+    (nor a kiosk screen): the token failed because the session it was paired with is gone
+    (signed out in another tab, cookies cleared, expired). A post with no token at all did not
+    come from a page of ours."""
+    config = current_app.config
+    sent = request.form.get(config["WTF_CSRF_FIELD_NAME"]) or any(
+        request.headers.get(header) for header in config["WTF_CSRF_HEADERS"])
+    return bool(sent) and not current_user.is_authenticated and KIOSK_SESSION not in session
 
 
 def register(app: Flask) -> None:
@@ -47,6 +96,8 @@ def register(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         if _is_api():
             return error
+        if _session_ended():
+            return sign_in_first()
         return error_page(400, "The form expired or did not come from this site; reload the "
                                "page and try again.")
 
@@ -68,6 +119,10 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if _is_api():
             return problems.http_error(error)
+        if error.code == 429 and request.endpoint == "auth.sign_in":
+            # Too many attempts: the form stays, with the wait, for the next try.
+            return render("auth/sign_in.html", status=429, form=SignInForm(),
+                          error=error.description)
         return error_page(error.code or 500, error.description or error.name)
 
     @app.errorhandler(Exception)

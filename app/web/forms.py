@@ -1,4 +1,5 @@
 """WTForms for the dashboard: they parse; the services validate."""
+from flask import session
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
@@ -28,3 +29,15 @@ def require_submitted(form: FlaskForm | None = None) -> FlaskForm:
     if not form.validate_on_submit():
         raise Invalid(form_errors(form), "The form could not be read; reload the page.")
     return form
+
+
+def show_once(name: str, value) -> None:
+    """Keep `value` (a secret just made) for the page that the redirect after the form's POST
+    leads to, which takes it with take_shown: reloading that page then posts nothing again and
+    no longer shows it. It rides in the signed session cookie for that one redirect."""
+    session[f"show_once:{name}"] = value
+
+
+def take_shown(name: str):
+    """What show_once kept under `name`, once; None after that."""
+    return session.pop(f"show_once:{name}", None)

@@ -8,11 +8,11 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
 from app.caching.kiosk_cards import age_css, age_text, board_cards
-from app.core.errors import FieldError, Forbidden, Invalid, Unauthenticated
+from app.core.errors import FieldError, Forbidden, Invalid
 from app.extensions import login_manager
 from app.services import kiosk, kiosk_links
 from app.services.stations import list_stations
-from app.web.forms import require_submitted
+from app.web.forms import require_submitted, show_once, take_shown
 from app.web.htmx import is_fragment_request, redirect, render
 
 bp = Blueprint("kiosk", __name__)
@@ -41,13 +41,12 @@ def _viewer():
 
 
 def with_viewer(view):
-    """Pass the viewer in; without one, a page goes to sign-in and a fragment answers 401."""
+    """Pass the viewer in; without one, the whole screen goes to sign-in, its polls and taps
+    too (401 with HX-Redirect, app.web.errors.sign_in_first), as the dashboard's pages do."""
     @wraps(view)
     def guarded(*args, **kwargs):
         viewer = _viewer()
         if viewer is None:
-            if is_fragment_request():
-                raise Unauthenticated("Sign in, or open this screen's kiosk link again.")
             return login_manager.unauthorized()
         return view(viewer, *args, **kwargs)
     return guarded
@@ -213,17 +212,18 @@ def links():
     if request.method == "POST":
         require_submitted(form)
         try:
-            created = kiosk_links.create_kiosk_link(user=current_user, name=form.name.data,
-                                              station_name=form.target.data or None)
+            link, secret = kiosk_links.create_kiosk_link(
+                user=current_user, name=form.name.data, station_name=form.target.data or None)
         except Invalid as refused:
             errors, status = refused.errors or [FieldError("", refused.message)], 422
         else:
-            status, form = 201, _link_form(formdata=False)
-            links_found = kiosk_links.list_kiosk_links(user=current_user)
+            # Post, redirect, get: a reload shows the list, it does not make another link.
+            show_once("kiosk_link", {"target": link.target_name, "url": link_url(link, secret)})
+            return redirect(url_for("kiosk.links"))
+    elif not is_fragment_request():  # the fragment has no place for it: keep it for the page
+        created = take_shown("kiosk_link")
     response = render("kiosk/links.html", "kiosk/_links.html", status=status, form=form,
-                      errors=errors, links=links_found,
-                      created=created and created[0],
-                      created_url=created and link_url(*created))
+                      errors=errors, links=links_found, created=created)
     if created:
         response.headers["Cache-Control"] = "no-store"  # the secret must not linger in caches
     return response

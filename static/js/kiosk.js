@@ -26,7 +26,10 @@
   function tick() {
     const b = board();
     const clock = document.querySelector("[data-clock]");
-    if (clock) clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    // The site's time (or the signed-in person's zone), whatever zone this device is set to;
+    // the server's clock, as the ages use.
+    if (clock) clock.textContent = new Date(Date.now() + offset).toLocaleTimeString([], {
+      hour: "2-digit", minute: "2-digit", timeZone: clock.dataset.zone || undefined, timeZoneName: "short" });
     if (!b) return;
     const warn = Number(b.dataset.warn) * 60;
     const late = Number(b.dataset.late) * 60;

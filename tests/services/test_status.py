@@ -51,6 +51,23 @@ def test_move_allowed_follows_the_table(current, target):
     assert S.move_allowed(current, target) is MOVES[current][target]
 
 
+@pytest.mark.parametrize("cells, moves, step", [
+    ([N], [P, R, C, X], P),
+    ([P, P], [N, R, C, X], R),
+    ([C], [R, X], None),                 # back one, or cancelled; nothing further on
+    ([X, X], [], None),                  # Cancelled is final: nothing at all
+    ([N, R], [P, R, C, X], R),           # never New (two back for Ready); no cell goes back
+    ([N, C], [R, C, X], C),
+    ([R, X], [P, C, X], C),              # the cancelled cell stays out of it
+])
+def test_a_levels_moves_and_its_next_step(cells, moves, step):
+    """What the order page offers (app.web.order_controls): every move each live cell allows,
+    none that changes nothing; the next step is the first stage on that moves no cell back."""
+    assert S.allowed_moves(cells) == moves
+    assert S.next_step(cells) == step
+    assert all(S.move_allowed(c, m) for c in cells if c != X for m in moves)
+
+
 def test_canonical_matches_names_case_insensitively_and_nothing_else():
     assert S.canonical("completed") == C
     assert S.canonical(" READY ") == R

@@ -454,13 +454,21 @@ def test_api_keys_page_fragment_and_empty_state(client, customer):
 def test_an_api_key_is_shown_once_works_and_is_revoked(client, manager):
     sign_in(client, manager)
     response = client.post("/account/api-keys", data={"name": "Kitchen bridge"})
-    body = assert_page(response, 201)
-    assert response.headers["Cache-Control"] == "no-store"
+    # Post, redirect, get: reloading the page that shows the secret posts nothing again.
+    assert response.status_code == 303 and response.headers["Location"] == "/account/api-keys"
+    assert 'class="secret"' not in assert_fragment(client.get("/account/api-keys", headers=HTMX),
+                                                   "api-keys-table")
+    shown = client.get("/account/api-keys")  # the secret waited for the page
+    body = assert_page(shown)
+    assert shown.headers["Cache-Control"] == "no-store"
     secret = re.search(r'class="secret">([^<]+)<', body).group(1)
     assert secret.startswith(users.API_KEY_PREFIX) and "shown only this once" in body
+    assert 'data-copy="#new-api-key"' in body
 
     listed = assert_page(client.get("/account/api-keys"))
     assert secret not in listed and "Kitchen bridge" in listed and secret[:12] in listed
+    assert [k.name for k in users.list_api_keys(user=manager)] == ["Kitchen bridge"]
+    assert "Active" in listed and "In use" not in listed
 
     bearer = {"Authorization": f"Bearer {secret}"}
     me = client.get("/api/auth", headers=bearer)

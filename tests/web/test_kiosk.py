@@ -49,7 +49,10 @@ def statuses(order_id, station="Kitchen"):
 def test_anonymous_is_sent_to_sign_in_and_a_fragment_gets_401(client, shift):
     page = client.get("/kiosk/Kitchen")
     assert page.status_code == 302 and "/sign-in" in page.headers["Location"]
-    assert client.get("/kiosk/Kitchen", headers=HTMX).status_code == 401
+    poll = client.get("/kiosk/Kitchen?version=1",
+                      headers={**HTMX, "HX-Current-URL": "http://localhost/kiosk/Kitchen"})
+    assert poll.status_code == 401
+    assert poll.headers["HX-Redirect"] == "/sign-in?next=/kiosk/Kitchen"
     assert client.post(f"/kiosk/Kitchen/orders/{shift[1].id}/bump").status_code == 302
     assert statuses(shift[1].id) == [S.NEW, S.NEW]
 
@@ -304,14 +307,20 @@ def test_admin_creates_a_link_sees_its_secret_once_and_revokes_it(client, shift,
     page = client.get("/admin/kiosk-links").get_data(as_text=True)
     assert 'id="kiosk-links"' in page and "Expo (every order" in page
     created = client.post("/admin/kiosk-links", data={"name": "Bar tablet", "target": "Bar"})
-    html = created.get_data(as_text=True)
-    assert created.status_code == 201 and created.headers["Cache-Control"] == "no-store"
+    # Post, redirect, get: reloading the page that shows the link makes no second link.
+    assert created.status_code == 303 and created.headers["Location"] == "/admin/kiosk-links"
+    fragment = client.get("/admin/kiosk-links", headers=HTMX).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="kiosk-links"') and "data-secret" not in fragment
+    shown = client.get("/admin/kiosk-links")  # the secret waited for the page
+    html = shown.get_data(as_text=True)
+    assert shown.headers["Cache-Control"] == "no-store" and 'data-copy="#new-kiosk-link"' in html
     url = re.search(r'data-secret>([^<]+)<', html).group(1)
     assert re.fullmatch(r"http://localhost/kiosk/Bar\?key=kio_[\w-]+", url)
     secret = url.split("key=")[1]
     later = client.get("/admin/kiosk-links").get_data(as_text=True)
     assert "Bar tablet" in later and secret not in later
-    expo = client.post("/admin/kiosk-links", data={"name": "Expo", "target": ""})
+    expo = client.post("/admin/kiosk-links", data={"name": "Expo", "target": ""},
+                       follow_redirects=True)
     assert "/kiosk/expo?key=kio_" in expo.get_data(as_text=True)
     invalid = client.post("/admin/kiosk-links", data={"name": "", "target": "Bar"})
     assert invalid.status_code == 422 and "name of 1 to 60" in invalid.get_data(as_text=True)

@@ -147,7 +147,7 @@ def test_rights_are_enforced_on_the_server(client, floor, app):
     sign_in(client, reader)
     order = floor[0]
     html = client.get(f"/orders/{order.id}").get_data(as_text=True)
-    assert "status-buttons" not in html and "Delete" not in html
+    assert '<form class="moves' not in html and "Delete" not in html and "Cancel…" not in html
     assert client.post(f"/orders/{order.id}/status", data={"status": "Ready"}).status_code == 403
     assert client.post(f"/orders/{order.id}/process").status_code == 403
     assert client.get(f"/orders/{order.id}/delete").status_code == 403
@@ -218,3 +218,256 @@ def test_the_process_button_is_offered_only_while_something_waits(client, catalo
     assert client.post(f"/orders/{order.id}/process").status_code == 303
     page = client.get(f"/orders/{order.id}").get_data(as_text=True)
     assert 'disabled title="Nothing left to send">Process</button>' in page
+
+
+# --- a session that ended while a page was open ------------------------------------------------
+
+def test_a_poll_without_a_session_sends_the_whole_page_to_sign_in(client, floor):
+    """The 2-second refresh of a page whose session ended (signed out in another tab, cookies
+    cleared, expired) must not swap the sign-in page into the list: htmx is told to load it."""
+    page = f"http://localhost/orders/{floor[0].id}?tab=1"
+    response = client.get(f"/orders/{floor[0].id}?version=3",
+                          headers={**HTMX, "HX-Current-URL": page})
+    assert response.status_code == 401 and response.get_data() == b""
+    assert response.headers["HX-Redirect"] == (
+        f"/sign-in?next=/orders/{floor[0].id}?tab%3D1")
+    assert "Location" not in response.headers
+    # A plain request is redirected as before, with the page it asked for.
+    plain = client.get("/orders?status=New")
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == "/sign-in?next=/orders?status%3DNew"
+    # The sign-in page says why, as information, not as a success.
+    html = client.get(plain.headers["Location"]).get_data(as_text=True)
+    assert '<p class="flash info">Sign in to see this page.</p>' in html
+
+
+def test_a_page_of_another_site_is_never_the_way_back(client, floor):
+    response = client.get("/orders", headers={**HTMX,
+                                              "HX-Current-URL": "https://evil.example/orders"})
+    assert response.headers["HX-Redirect"] == "/sign-in"
+
+
+def test_a_button_pressed_after_the_session_ended_goes_to_sign_in(app, client, floor, manager,
+                                                                   monkeypatch):
+    """With CSRF on, a post from a page whose session is gone fails its token check first;
+    that is the session's end too, not an expired form."""
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    order = floor[0]
+    sign_in_page = client.get("/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', sign_in_page).group(1)
+    client.delete_cookie("session")  # the cookies were cleared, or another tab signed out
+    page = f"http://localhost/orders/{order.id}"
+    pressed = client.post(f"/orders/{order.id}/items/2/status", data={"status": "Ready"},
+                          headers={**HTMX, "X-CSRFToken": token, "HX-Current-URL": page})
+    assert pressed.status_code == 401
+    assert pressed.headers["HX-Redirect"] == f"/sign-in?next=/orders/{order.id}"
+    # Without JavaScript: back to sign-in, and from there to the page the form was on.
+    plain = client.post(f"/orders/{order.id}/status", data={"status": "Ready",
+                                                            "csrf_token": token},
+                        headers={"Referer": page})
+    assert plain.status_code == 302
+    assert plain.headers["Location"] == f"/sign-in?next=/orders/{order.id}"
+    assert "Your session ended" in client.get(plain.headers["Location"]).get_data(as_text=True)
+    # A post without any token did not come from a page of ours: refused as before.
+    assert client.post(f"/orders/{order.id}/status", data={"status": "Ready"}).status_code == 400
+    assert order_status_of(order) == S.NEW
+
+
+def order_status_of(order) -> str:
+    from app.extensions import db
+    from app.models.orders import Order
+
+    db.session.expire_all()
+    return db.session.get(Order, order.id).status
+
+
+def test_an_expired_sign_in_form_shows_the_form_again(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    html = client.get("/sign-in?next=/orders/x").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+    client.delete_cookie("session")
+    response = client.post("/sign-in?next=/orders/x", headers={
+        "Referer": "http://localhost/sign-in?next=/orders/x"},
+        data={"user_name": "x", "password": "y", "csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"] == "/sign-in?next=/orders/x"
+
+
+# --- the order page's controls -------------------------------------------------------------
+
+def buttons(html: str, region: str) -> list[str]:
+    """The status buttons drawn from the element with id `region` to the next row's end."""
+    part = html.split(f'id="{region}"', 1)[1].split("</tr>", 1)[0]
+    return re.findall(r'<button type="submit" name="status" value="(\w+)" class="button (\w+)', part)
+
+
+def test_each_level_offers_one_next_step_and_only_the_moves_allowed(client, floor, manager):
+    order = floor[0]  # Burger at Kitchen and Pass, Cola at Bar
+    order_status.set_item_status(user=manager, order_id=order.id, item_id=2, status=S.READY)
+    sign_in(client, manager)
+    for headers in ({}, HTMX):
+        html = client.get(f"/orders/{order.id}", headers=headers).get_data(as_text=True)
+        # The Cola is Ready: Completed is next, back to Processing the other move; New is two
+        # stages back, not allowed, so not drawn.
+        assert buttons(html, "item-2") == [("Completed", "primary"), ("Processing", "secondary")]
+        assert buttons(html, "item-1") == [("Processing", "primary"), ("Ready", "secondary"),
+                                           ("Completed", "secondary")]
+        assert buttons(html, "station-Bar") == [("Completed", "primary"),
+                                                ("Processing", "secondary")]
+        assert html.count('class="button primary next"') == 1 + 3 + 2  # order, stations, items
+        # The order's next step moves no cell back: with the Cola Ready, it is Ready; Processing
+        # (which would take the Cola back) is a secondary move, named for what it does.
+        assert buttons(html, "level-order") == [
+            ("Ready", "primary"), ("Processing", "secondary"), ("Completed", "secondary")]
+        assert ">Set all to Processing<" in html
+        assert f'href="/orders/{order.id}/cancel?item=2"' in html
+        assert 'hx-confirm="Cancel item 2 Cola of order 1?' in html
+
+
+def test_a_cancelled_order_offers_nothing_but_delete(client, floor, manager):
+    order = floor[0]
+    order_status.set_order_status(user=manager, order_id=order.id, status=S.CANCELLED)
+    sign_in(client, manager)
+    for headers in ({}, HTMX):
+        html = client.get(f"/orders/{order.id}", headers=headers).get_data(as_text=True)
+        assert '<form class="moves' not in html and "Cancel…" not in html
+        assert ">Process</button>" not in html and "Reprint" not in html
+        assert "Delete…" in html
+
+
+def test_cancel_asks_first_on_a_page_of_its_own_without_javascript(client, floor, manager):
+    order = floor[0]
+    sign_in(client, manager)
+    page = client.get(f"/orders/{order.id}/cancel?station=Bar")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Cancel order 1 at Bar?" in html
+    assert f'action="/orders/{order.id}/stations/Bar/status"' in html
+    assert 'name="status" value="Cancelled"' in html and f'value="{order.version}"' in html
+    assert order_status_of(order) == S.NEW  # asking changed nothing
+    done = client.post(f"/orders/{order.id}/stations/Bar/status",
+                       data={"status": "Cancelled", "_v": order.version})
+    assert done.status_code == 303
+    html = client.get(f"/orders/{order.id}").get_data(as_text=True)
+    assert "Station Bar: New → <b>Cancelled</b>" in html
+    again = client.get(f"/orders/{order.id}/cancel?station=Bar")
+    assert again.status_code == 409 and "cancelled already" in again.get_data(as_text=True)
+    assert client.get(f"/orders/{order.id}/cancel?item=9").status_code == 422
+    assert client.get(f"/orders/{order.id}/cancel").status_code == 200
+    assert client.get(f"/orders/{order.id}/cancel?item=1").status_code == 200
+
+
+def test_only_those_who_may_change_a_status_are_asked(client, floor):
+    sign_in(client, make_user("reader", ["orderRead"]))
+    assert client.get(f"/orders/{floor[0].id}/cancel").status_code == 403
+
+
+def test_cancelling_from_the_list_asks_first(client, floor, manager):
+    o1, o2, _ = floor
+    sign_in(client, manager)
+    for headers in ({}, HTMX):
+        asked = client.post("/orders/batch", headers=headers, data={
+            "ids": [o1.id, o2.id, "nope"], "action": "status:Cancelled"})
+        html = asked.get_data(as_text=True)
+        assert asked.status_code == 200 and "Cancel 2 orders?" in html
+        assert "Orders 1, 2." in html and 'name="confirmed" value="yes"' in html
+        assert ("<html" in html) == (not headers) and "HX-Trigger" not in asked.headers
+    assert order_status_of(o1) == S.NEW and order_status_of(o2) == S.NEW
+    done = client.post("/orders/batch", headers=HTMX, data={
+        "ids": [o1.id, o2.id], "action": "status:Cancelled", "confirmed": "yes"})
+    assert done.get_data(as_text=True).count('class="outcome changed"') == 2
+    assert order_status_of(o1) == S.CANCELLED
+
+
+def test_a_refusal_is_drawn_beside_the_control_that_was_pressed(client, floor, manager):
+    order = floor[0]
+    sign_in(client, manager)
+    stale = client.post(f"/orders/{order.id}/items/2/status", headers=HTMX,
+                        data={"status": "Ready", "_v": order.version - 1})
+    html = stale.get_data(as_text=True)
+    assert stale.status_code == 409
+    row_end = html.index('id="item-2"')
+    message = html.index('data-near="item-2"')
+    assert message > row_end and html.index('id="item-3"' if 'id="item-3"' in html
+                                           else "</tbody>", row_end) > message
+    assert html.count('role="alert"') == 1
+    refused = client.post(f"/orders/{order.id}/stations/Bar/status", headers=HTMX,
+                          data={"status": "bogus"})
+    assert refused.status_code == 422  # an unknown status is malformed, shown in #messages
+    assert refused.headers["HX-Retarget"] == "#messages"
+
+
+# --- the list ----------------------------------------------------------------------------------
+
+def test_filter_errors_speak_the_forms_language(client, floor, manager):
+    sign_in(client, manager)
+    for headers in ({}, HTMX):
+        response = client.get("/orders?from=yesterday&number=abc&sort=bogus", headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert "From: enter a date as year-month-day" in html
+        assert "Number: enter an order number" in html and "Sort: choose" in html
+        assert "createdDateUtc" not in html and "ISO 8601" not in html and "$sort" not in html
+
+
+def test_the_list_offers_select_all_and_the_report_above_the_table(client, floor, manager):
+    sign_in(client, manager)
+    html = client.get("/orders").get_data(as_text=True)
+    assert "data-select-all" in html
+    assert html.index('id="batch-report"') < html.index('<table class="orders">')
+    fragment = client.get("/orders?status=New", headers=HTMX).get_data(as_text=True)
+    assert "data-select-all" in fragment
+
+
+# --- customers --------------------------------------------------------------------------------
+
+@pytest.fixture
+def placed(app, customer, catalog):
+    """A web-shop order of the customer's, with an address and shipping."""
+    from decimal import Decimal
+
+    from app.services import baskets
+
+    basket = baskets.create_basket(user=customer)
+    baskets.add_line(user=customer, guid=basket.guid, product_code="BURGER",
+                     quantity=Decimal(2))
+    return baskets.checkout_basket(
+        user=customer, device=None, guid=basket.guid, currency="EUR", shipping_method="Standard",
+        shipping_total=Decimal("4.95"), discount_total=Decimal(0),
+        shipping_address={"firstName": "Cora", "lastName": "Customer", "line1": "Keizersgracht 1",
+                          "city": "Amsterdam", "postalCode": "1015 CJ", "country": "NL"})
+
+
+STAFF_ONLY = ("Processable", "Void", "Device", "Stations", "Items and stations", "History",
+              "Dispatched to", "order-grid", "Kitchen", "Pass", "data-select-all")
+
+
+def test_a_customer_sees_a_customers_list(client, placed, customer):
+    sign_in(client, customer)
+    for headers in ({}, HTMX):
+        response = client.get("/orders", headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
+        assert f"Order {placed.number}" in html and "2× Burger" in html
+        assert "29.95 EUR" in html and "Received" in html
+        assert [word for word in STAFF_ONLY if word in html] == []
+    assert 'class="my-orders"' in client.get("/orders?status=New").get_data(as_text=True)
+
+
+def test_a_customer_sees_their_order_as_a_customer(client, placed, customer):
+    sign_in(client, customer)
+    for headers in ({}, HTMX):
+        response = client.get(f"/orders/{placed.id}", headers=headers)
+        html = response.get_data(as_text=True)
+        assert response.status_code == 200
+        assert ("<html" in html) == (not headers)
+        for shown in (f"Order {placed.number}", "Received", "Burger", "25.00 EUR", "4.95 EUR", "29.95 EUR", "Keizersgracht 1", "1015 CJ Amsterdam",
+                      "Standard"):
+            assert shown in html, shown
+        assert [word for word in STAFF_ONLY if word in html] == []
+        assert "Mark " not in html and "Cancel…" not in html
+
+
+def test_a_customers_status_words(client, placed, customer, manager):
+    order_status.set_order_status(user=manager, order_id=placed.id, status=S.PROCESSING)
+    sign_in(client, customer)
+    html = client.get(f"/orders/{placed.id}").get_data(as_text=True)
+    assert 'aria-current="step">In progress</li>' in html
