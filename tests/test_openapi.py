@@ -1,6 +1,7 @@
 """The OpenAPI description (app.api.description): valid OpenAPI 3.1, true to the serializers' output,
 served at /api/openapi.json and as a page; and schemathesis fuzzing every operation in-process.
 """
+import copy
 import json
 import os
 import re
@@ -11,10 +12,15 @@ import pytest
 import schemathesis
 from flask import Flask
 from hypothesis import strategies as st
+from markupsafe import escape
+from openapi_spec_validator import validate as validate_openapi
+from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 from pydantic import ValidationError
+from referencing.exceptions import Unresolvable
 
+from app.api import examples, serializers
 from app.api import schemas as S
-from app.api import serializers
+from app.api.bodies import TicketWrite
 from app.api.description import api_rules, build_description
 from app.services import baskets, order_status, orders, users
 from tests.conftest import PASSWORD, bearer, make_ticket
@@ -28,9 +34,27 @@ ADDRESS = {"firstName": "Ada", "lastName": "Lovelace", "line1": "1 Analytical St
 def test_the_description_is_a_valid_openapi_3_1_document(app):
     doc = build_description(app)
     assert doc["openapi"] == "3.1.0"
-    schemathesis.openapi.from_dict(doc).validate()  # the OpenAPI 3.1 meta-schema
+    # openapi-spec-validator: the whole document, each schema's defaults and each reference
+    # included; then schemathesis's reading of the OpenAPI 3.1 meta-schema.
+    validate_openapi(json.loads(json.dumps(doc)))
+    schemathesis.openapi.from_dict(doc).validate()
     for name, schema in doc["components"]["schemas"].items():
         assert jsonschema_rs.meta.is_valid(schema), name
+
+
+def test_the_validator_refuses_what_integrators_met(app):
+    """The optional Problem members once had `default: null` with `type: integer`; the
+    validator finds that, and a reference to a schema that is not there."""
+    doc = json.loads(json.dumps(build_description(app)))
+    null_default = copy.deepcopy(doc)
+    null_default["components"]["schemas"]["Problem"]["properties"]["errorCode"] = {
+        "type": "integer", "default": None}
+    with pytest.raises(OpenAPIValidationError, match="None is not of type 'integer'"):
+        validate_openapi(null_default)
+    dangling = copy.deepcopy(doc)
+    del dangling["components"]["schemas"]["Status"]
+    with pytest.raises(Unresolvable, match="/components/schemas/Status"):
+        validate_openapi(dangling)
 
 
 def test_every_api_route_is_described_with_its_right(app):
@@ -77,6 +101,24 @@ def test_the_description_is_served_to_signed_in_callers(client, waiter):
     assert r.json == json.loads(json.dumps(build_description(client.application)))
 
 
+def test_the_api_page_link_opens_for_a_dashboard_session(client, customer):
+    """The API page links to the JSON; a browser signed in to the dashboard sends its session
+    cookie and no token, and any signed-in person may read the description."""
+    page = client.get("/api-docs")
+    assert page.status_code == 302
+    client.post("/sign-in", data={"user_name": "customer", "password": PASSWORD})
+    page = client.get("/api-docs").get_data(as_text=True)
+    assert 'href="/api/openapi.json"' in page
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 200 and r.json["openapi"] == "3.1.0"
+    # The session lets in this read only: other API routes still need a token.
+    assert client.get("/api/orders").status_code == 401
+    assert client.get("/api/auth").status_code == 401
+    client.post("/sign-out")
+    r = client.get("/api/openapi.json")
+    assert r.status_code == 401 and r.mimetype == "application/problem+json"
+
+
 def test_the_reference_page_is_drawn_from_the_description(client, waiter):
     assert client.get("/api-docs").status_code == 302  # sign in first
     client.post("/sign-in", data={"user_name": "waiter", "password": PASSWORD})
@@ -91,6 +133,17 @@ def test_the_reference_page_is_drawn_from_the_description(client, waiter):
         assert f'id="schema-{name}"' in html
     assert "<script>" not in html and "style=" not in html
     assert "Needs the <code>orderUpdate</code> right" in html
+    for name in doc["components"]["headers"]:
+        assert f'id="header-{name}"' in html
+    # Examples: bodies and answers as indented JSON, and the NData queries of the introduction.
+    for example in (*examples.REQUESTS.values(), *examples.ANSWERS.values()):
+        assert str(escape(json.dumps(example, indent=2))) in html
+    for query, _ in examples.QUERIES:
+        assert f"<code>GET {escape(query)}</code>" in html
+    ticket = html.split('id="op-create_ticket"')[1].split("</article>")[0]
+    assert str(escape(json.dumps(examples.REQUESTS[TicketWrite], indent=2))) in ticket
+    assert str(escape(json.dumps(examples.ANSWERS[S.Ticket], indent=2))) in ticket
+    assert 'href="#header-Location"' in ticket
 
 
 # --- serializer output against the response models ------------------------------------------
@@ -188,7 +241,9 @@ def test_a_serializer_that_drifts_fails_the_check(app):
 IDEMPOTENCY_KEY = "Idempotency-Key"
 # Examples per operation in the fuzzing phase; FUZZ_EXAMPLES=200 for a longer hunt.
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-FUZZ_CHECKS = ("not_a_server_error", "response_schema_conformance", "content_type_conformance")
+# response_headers_conformance: every header the description says an answer carries is there.
+FUZZ_CHECKS = ("not_a_server_error", "response_schema_conformance", "content_type_conformance",
+               "response_headers_conformance")
 
 
 class FreshContext:
@@ -290,7 +345,8 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_undescribed_answer
 
 
 def test_the_fuzzing_reports_what_it_finds(app, catalog, waiter, customer, admin, monkeypatch):
-    """The harness can fail: a server error and an answer off its description are both found."""
+    """The harness can fail: a server error, an answer off its description and an answer
+    without a header the description promises are all found."""
     from app.services import products
 
     def explode():
@@ -299,19 +355,27 @@ def test_the_fuzzing_reports_what_it_finds(app, catalog, waiter, customer, admin
     def drifted(station):
         return {**drift(station), "secret": "leaked"}
 
-    drift = serializers.station_json
+    def untagged(body, status=200, **_):
+        response = tag(body, status)
+        del response.headers["ETag"]
+        return response
+
+    drift, tag = serializers.station_json, serializers.versioned
     monkeypatch.setattr(products, "list_products", explode)
     monkeypatch.setattr(serializers, "station_json", drifted)
     monkeypatch.setattr("app.api.catalog.station_json", drifted)
+    monkeypatch.setattr("app.api.catalog.versioned", untagged)
     known = _known(catalog, waiter, customer)
     _, api_key = users.create_api_key(user=admin, name="schemathesis")
     schema = fuzz_schema(app, known, api_key, max_examples=2).include(
-        path_regex=r"^/api/(products|orderendpoints)$", method="GET")
+        path_regex=r"^/api/(products|orderendpoints|products/\{code\})$", method="GET")
     tested, failures = run_engine(schema)
-    assert tested == {"GET /api/products", "GET /api/orderendpoints"}
+    assert tested == {"GET /api/products", "GET /api/orderendpoints", "GET /api/products/{code}"}
     assert any(f.startswith("GET /api/products: not_a_server_error") for f in failures), failures
     assert any(f.startswith("GET /api/orderendpoints: response_schema_conformance")
                for f in failures), failures
+    assert any(f.startswith("GET /api/products/{code}: response_headers_conformance: "
+                            "Missing required response headers") for f in failures), failures
 
 
 def test_what_the_fuzzing_found_answers_400_not_500(client, catalog, customer):

@@ -1,12 +1,13 @@
 """The print-shop routes (contract 3.2): projects, baskets, lines and checkout. Every route is
 the signed-in user's own: others' objects answer 404."""
-from flask import g, jsonify
+from flask import g, jsonify, request
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import BasketLineWrite, Checkout, ProjectWrite, parse_body
 from app.api.orders import order_response
 from app.api.serializers import basket_json, project_json
+from app.core.query import parse_includes
 from app.services import baskets
 
 
@@ -36,6 +37,7 @@ def list_projects():
 @bp.get("/project/<guid>")
 @guarded(SIGNED_IN)
 def get_project(guid):
+    parse_includes(request.args)
     return jsonify(project_json(baskets.get_project(user=g.user, guid=guid)))
 
 
@@ -66,6 +68,7 @@ def list_baskets():
 @bp.get("/basket/<guid>")
 @guarded(SIGNED_IN)
 def get_basket(guid):
+    parse_includes(request.args)
     return _basket_response(baskets.get_basket(user=g.user, guid=guid))
 
 

@@ -2,12 +2,36 @@
 import types
 import typing
 from decimal import Decimal
+from typing import Annotated
 
 from flask import request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
+from app.api.schemas import Status
 from app.core.errors import FieldError, Invalid
+from app.core.status import canonical
+
+# A quantity is read as a decimal (a JSON number, or a numeric string for a lenient client) and
+# described as what clients should send: a number.
+Quantity = Annotated[Decimal, WithJsonSchema({"type": "number"})]
+
+
+def _status_name(value):
+    # Status names match case-insensitively (contract 4.2); what matches none is left for the
+    # enum to refuse, naming the statuses there are.
+    return canonical(value) or value
+
+
+# The same enum as in answers: one Status type in the description and in generated clients.
+StatusName = Annotated[Status, BeforeValidator(_status_name)]
 
 
 class Body(BaseModel):
@@ -34,12 +58,12 @@ class ProcessOrders(Body):
 
 
 class StatusChange(VersionedBody):
-    status: str
+    status: StatusName
 
 
 class TicketLine(Body):
     product_code: str = Field(max_length=40)
-    quantity: Decimal
+    quantity: Quantity
     note: str | None = Field(None, max_length=500)
     course: int | None = None
 
@@ -161,7 +185,7 @@ class ProjectWrite(Body):
 class BasketLineWrite(Body):
     project_guid: str | None = None
     product_code: str | None = None
-    quantity: Decimal
+    quantity: Quantity
 
 
 class Address(Body):

@@ -1,11 +1,12 @@
 """Products and stations (`/orderendpoints`): read by anyone signed in, managed by admins."""
-from flask import jsonify
+from flask import jsonify, request
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_body
 from app.api.serializers import delivery_json, product_json, station_json, versioned
 from app.core import rights as R
+from app.core.query import parse_includes
 from app.services import dispatch, products, stations
 
 
@@ -18,6 +19,7 @@ def list_products():
 @bp.get("/products/<code>")
 @guarded(SIGNED_IN)
 def get_product(code):
+    parse_includes(request.args)
     return versioned(product_json(products.get_product(code)))
 
 
@@ -58,6 +60,7 @@ def list_stations():
 @bp.get("/orderendpoints/<name>")
 @guarded(SIGNED_IN)
 def get_station(name):
+    parse_includes(request.args)
     return versioned(station_json(stations.get_station(name)))
 
 

@@ -4,23 +4,25 @@ Nothing here is written twice:
 - paths, methods and path parameters come from the app's URL map (every `api.*` rule);
 - who may call each route comes from `route_rights` (app.api.access.guarded);
 - request bodies are the pydantic models the handlers validate with: the model a handler hands
-  to `parse_body` is read from the handler's own source, and pydantic writes its JSON Schema;
+  to `parse_body` is read from the handler's own source (app.api.handler_source), and
+  pydantic writes its JSON Schema;
 - query parameters of list routes come from the QuerySpec the handler passes to `parse_query`;
+  a single resource's `$include` from the extras it hands to `parse_includes`;
 - If-Match / If-None-Match appear where the handler reads them (`expected_version`,
-  `make_conditional`); Idempotency-Key where app.http.idempotency applies; 429 where app.http.limits does;
+  `make_conditional`, `not_modified`); Idempotency-Key where app.http.idempotency applies; 429
+  where app.http.limits does;
 - answers are the models of app.api.schemas, named per route in its ANSWERS. The tests check
   them against real answers (serializer output, and schemathesis over every operation), so a
-  wrong entry fails a test rather than misleading a reader.
+  wrong entry fails a test rather than misleading a reader;
+- response headers (app.api.headers): an ETag on versioned resources and conditional answers,
+  Location where the handler sets it, X-Request-Id on every answer;
+- examples come from app.api.examples, which the tests hold to the schemas and the app.
 pydantic emits JSON Schema 2020-12, which is the schema dialect of OpenAPI 3.1 as it stands.
 """
-import ast
 import inspect
 import re
-import textwrap
 import types
 import typing
-from dataclasses import dataclass, field
-from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 
 from flask import Flask
@@ -28,8 +30,18 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.routing import IntegerConverter, Rule
 
+from app.api import examples
 from app.api import schemas as S
-from app.api.access import PUBLIC, SIGNED_IN, route_rights
+from app.api.access import PUBLIC, SIGNED_IN, dashboard_routes, route_rights
+from app.api.handler_source import Handler, read_handler
+from app.api.headers import (
+    ERROR_HEADERS,
+    ETAG,
+    LOCATION,
+    REQUEST_HEADERS,
+    RESPONSE_HEADERS,
+    header_refs,
+)
 from app.core.query import QuerySpec
 from app.http import idempotency, limits
 
@@ -50,61 +62,35 @@ ERRORS = {
     429: "Too many sign-in attempts for this account or from this address; see Retry-After.",
 }
 
-INFO_DESCRIPTION = """\
+INTRODUCTION = """\
 The JSON API of the orders hub (see the product contract, section 4).
 
 - Every route but sign-in and refresh needs `Authorization: Bearer <token>`: a token from
   `POST /api/auth`, or an API key made in the dashboard. Each operation names the right it needs.
 - Member names in request bodies and query parameters are matched case-insensitively; unknown
   members are refused.
-- Errors are `application/problem+json`; `traceId` is also the `X-Request-Id` header.
+- Errors are `application/problem+json`; `traceId` is also the `X-Request-Id` header, which every
+  answer carries.
+- Single resources and order lists carry an `ETag`: sent back as `If-None-Match`, it answers
+  `304 Not Modified` with no body while nothing changed.
 - Writes to versioned resources accept the version read (`_v` in the body, or `If-Match`); an older
   one changes nothing and answers 409.
 - POST routes that create something accept an `Idempotency-Key` header: a retry with the same key
   and the same request answers the first answer again and creates nothing.
+
+## Queries
+
+A list takes one filter per member, `member=operator:argument` (`eq`, `neq`, `gt`, `gte`, `lt`,
+`lte`, `in`, `nin`, `contains`, `startswith`, `endswith`; a bare value means `eq`), operations
+joined by `;`, and `$sort`, `$skip`, `$take`, `$count=true` and `$include`. A single resource
+takes `$include` alone, where it has extras. Anything malformed or unknown answers 400, and
+`errors[]` names each offending parameter. For example:
 """
 
 
-@dataclass
-class Handler:
-    """What a handler's own source says about its input."""
-    body: type[BaseModel] | None = None
-    body_optional: bool = False
-    query: QuerySpec | None = None
-    versioned: bool = False
-    conditional: bool = False
-    names: set = field(default_factory=set)
-
-
-def _resolve(node: ast.expr, namespace: dict):
-    """The object a Name or dotted Attribute expression names in the handler's module."""
-    if isinstance(node, ast.Name):
-        return namespace.get(node.id)
-    if isinstance(node, ast.Attribute):
-        owner = _resolve(node.value, namespace)
-        return getattr(owner, node.attr, None)
-    return None
-
-
-@cache
-def read_handler(view) -> Handler:
-    view = inspect.unwrap(view)
-    tree = ast.parse(textwrap.dedent(inspect.getsource(view)))
-    found = Handler()
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-        found.names.add(name)
-        if name == "parse_body" and node.args:
-            found.body = _resolve(node.args[0], view.__globals__)
-            # A handler that passes its own data has a default for a missing body.
-            found.body_optional = len(node.args) > 1
-        elif name == "parse_query" and len(node.args) > 1:
-            found.query = _resolve(node.args[1], view.__globals__)
-    found.versioned = "expected_version" in found.names
-    found.conditional = "make_conditional" in found.names
-    return found
+def _introduction() -> str:
+    return INTRODUCTION + "".join(f"\n- `GET {query}`: {meaning}"
+                                  for query, meaning in examples.QUERIES) + "\n"
 
 
 def _models_in(shape) -> list[type[BaseModel]]:
@@ -141,6 +127,11 @@ def _path_parameters(rule: Rule) -> list[dict]:
     return parameters
 
 
+def _include_parameter(includes: tuple[str, ...]) -> dict:
+    return {"name": "$include", "in": "query", "schema": {"type": "string"},
+            "description": "Comma-separated extras: " + ", ".join(includes) + "."}
+
+
 def _query_parameters(spec: QuerySpec) -> list[dict]:
     parameters = [
         {"name": "$skip", "in": "query", "schema": {"type": "integer", "minimum": 0},
@@ -155,9 +146,7 @@ def _query_parameters(spec: QuerySpec) -> list[dict]:
          "description": "Answer only the count."},
     ]
     if spec.includes:
-        parameters.append({"name": "$include", "in": "query", "schema": {"type": "string"},
-                           "description": "Comma-separated extras: "
-                                          + ", ".join(spec.includes) + "."})
+        parameters.append(_include_parameter(spec.includes))
     for member in spec.members:
         if member.filterable:
             kind = ("one of " + ", ".join(member.choices)) if member.choices else member.type
@@ -168,16 +157,16 @@ def _query_parameters(spec: QuerySpec) -> list[dict]:
     return parameters
 
 
-HEADERS = {
-    "If-Match": {"name": "If-Match", "in": "header", "schema": {"type": "string"},
-                 "description": "The version the write is based on, like `\"3\"` (or `_v`)."},
-    "If-None-Match": {"name": "If-None-Match", "in": "header", "schema": {"type": "string"},
-                      "description": "The ETag last read; 304 when it is still current."},
-    idempotency.HEADER: {
-        "name": idempotency.HEADER, "in": "header",
-        "schema": {"type": "string", "pattern": r"^[\x21-\x7e]{1,255}$"},
-        "description": "A key of the client's choosing, unique per request it means: a retry "
-                       "with the same key and request answers the first answer again."},
+# Operation ids are the handlers' names, verb_noun, where that holds; here are the others: a
+# handler named for its noun alone, and the second path of a handler served at two (each
+# operation needs an id of its own).
+OPERATION_IDS = {
+    ("GET", "/api/auth"): "get_signed_in_user",
+    ("POST", "/api/auth/refresh"): "refresh_token",
+    ("GET", "/api/openapi.json"): "get_openapi_description",
+    ("GET", "/api/order/{order_id}"): "get_shop_order",
+    ("GET", "/api/orderendpoints/{name}/deliveries"): "list_station_deliveries",
+    ("GET", "/api/orders/{order_id}/history"): "get_order_history",
 }
 
 
@@ -188,9 +177,11 @@ def _summary(view, endpoint: str) -> str:
     return endpoint.removeprefix("api.").replace("_", " ").capitalize()
 
 
-def _right_text(right: str) -> str:
+def _right_text(right: str, endpoint: str) -> str:
     if right == PUBLIC:
         return "Public: no token needed."
+    if endpoint in dashboard_routes:
+        return "Any signed-in user: a bearer token, or a dashboard session."
     if right == SIGNED_IN:
         return "Any signed-in user."
     return f"Needs the `{right}` right (or `admin`)."
@@ -198,6 +189,18 @@ def _right_text(right: str) -> str:
 
 def _problem(refs: dict) -> dict:
     return {"content": {PROBLEM_JSON: {"schema": refs[(S.Problem, "serialization")]}}}
+
+
+def _success_headers(handler: Handler, shape, idempotent: bool) -> dict:
+    names = []
+    # Every versioned resource is answered by app.api.serializers.versioned, which tags it.
+    if handler.conditional or (isinstance(shape, type) and issubclass(shape, S.Versioned)):
+        names.append(ETAG)
+    if handler.location:
+        names.append(LOCATION)
+    if idempotent:
+        names.append(idempotency.REPLAYED)
+    return header_refs(*names)
 
 
 def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[str]) -> dict:
@@ -209,19 +212,22 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
     parameters = _path_parameters(rule)
     if handler.query is not None:
         parameters += _query_parameters(handler.query)
+    if handler.includes:
+        parameters.append(_include_parameter(handler.includes))
     if handler.versioned:
-        parameters.append(HEADERS["If-Match"])
+        parameters.append(REQUEST_HEADERS["If-Match"])
     if handler.conditional:
-        parameters.append(HEADERS["If-None-Match"])
+        parameters.append(REQUEST_HEADERS["If-None-Match"])
     idempotent = endpoint in idempotency.ENDPOINTS
     if idempotent:
-        parameters.append(HEADERS[idempotency.HEADER])
+        parameters.append(REQUEST_HEADERS[idempotency.HEADER])
 
-    description = _right_text(right)
+    description = _right_text(right, endpoint)
     if aliases:
         description += " Also served at " + ", ".join(f"`{a}`" for a in aliases) + "."
+    path = _openapi_path(rule)
     operation = {
-        "operationId": endpoint.removeprefix("api."),
+        "operationId": OPERATION_IDS.get((method, path), endpoint.removeprefix("api.")),
         "summary": _summary(view, endpoint),
         "description": description,
         "tags": [inspect.unwrap(view).__module__.rsplit(".", 1)[-1]],
@@ -230,22 +236,27 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
     }
     if right == PUBLIC:
         operation["security"] = []
+    elif endpoint in dashboard_routes:
+        operation["security"] = [{"bearer": []}, {"dashboardSession": []}]
     if handler.body is not None:
         operation["requestBody"] = {
             "required": not handler.body_optional,
             "content": {JSON: {"schema": refs[(handler.body, "validation")]}}}
 
     responses = {}
+    headers = _success_headers(handler, shape, idempotent)
     if shape is None:
-        responses[str(status)] = {"description": "Done; no content."}
+        responses[str(status)] = {"description": "Done; no content.", "headers": headers}
     else:
-        responses[str(status)] = {"description": "Success.",
+        responses[str(status)] = {"description": "Success.", "headers": headers,
                                   "content": {JSON: {"schema": _shape_schema(shape, refs)}}}
     if handler.conditional:
         responses["304"] = {"description": "Not modified: If-None-Match names the current "
-                                           "version."}
+                                           "ETag. No body; the ETag comes again.",
+                            "headers": header_refs(ETAG)}
     codes = set()
-    if handler.body or handler.query or handler.versioned or idempotent:
+    if (handler.body or handler.query or handler.includes is not None or handler.versioned
+            or idempotent):
         codes.add(400)
     if right != PUBLIC:
         codes |= {401, 403}
@@ -260,9 +271,11 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
     if endpoint in limits.SIGN_IN_ENDPOINTS:
         codes |= {401, 429}
     for code in sorted(codes):
-        responses[str(code)] = {"description": ERRORS[code], **_problem(refs)}
+        responses[str(code)] = {"description": ERRORS[code],
+                                "headers": header_refs(*ERROR_HEADERS.get(code, ())),
+                                **_problem(refs)}
     responses["default"] = {"description": "Any other error, as problem details.",
-                            **_problem(refs)}
+                            "headers": header_refs(), **_problem(refs)}
     operation["responses"] = responses
     return operation
 
@@ -290,35 +303,47 @@ def build_description(app: Flask) -> dict:
     keys += [(m, "serialization") for m in sorted(answers | {S.Problem},
                                                    key=lambda m: m.__name__)]
     refs, top = models_json_schema(keys, ref_template=REF)
+    schemas = top.get("$defs", {})
+    _add_examples(schemas, refs)
 
     paths: dict[str, dict] = {}
     seen: dict[tuple[str, str], list[str]] = {}
     for rule, method in rules:
         seen.setdefault((rule.endpoint, method), []).append(_openapi_path(rule))
     for rule, method in rules:
-        # One endpoint served at two paths (GET /orders/{id} and /order/{id}): the first path
-        # carries the operationId, the other is the same operation under another name.
-        all_paths = seen[(rule.endpoint, method)]
+        # One endpoint served at two paths (GET /orders/{id} and /order/{id}) is one operation
+        # under two names; each says where else it is served.
         path = _openapi_path(rule)
-        operation = _operation(app, rule, method, refs, [p for p in all_paths if p != path])
-        if path != all_paths[0]:
-            operation["operationId"] += "_at_" + re.sub(r"\W+", "_", path).strip("_")
-        paths.setdefault(path, {})[method.lower()] = operation
+        aliases = [p for p in seen[(rule.endpoint, method)] if p != path]
+        paths.setdefault(path, {})[method.lower()] = _operation(app, rule, method, refs, aliases)
 
     return {
         "openapi": "3.1.0",
         "info": {"title": "Orders hub API", "version": _package_version(),
-                 "description": INFO_DESCRIPTION},
+                 "description": _introduction()},
         "paths": paths,
         "components": {
-            "schemas": top.get("$defs", {}),
-            "securitySchemes": {"bearer": {
-                "type": "http", "scheme": "bearer",
-                "description": "A token from `POST /api/auth`, or an API key made in the "
-                               "dashboard."}},
+            "schemas": schemas,
+            "headers": RESPONSE_HEADERS,
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "A token from `POST /api/auth`, or an API key made "
+                                          "in the dashboard."},
+                "dashboardSession": {"type": "apiKey", "in": "cookie",
+                                     "name": app.config["SESSION_COOKIE_NAME"],
+                                     "description": "The dashboard's session, after signing in "
+                                                    "at `/sign-in`; only where named."}},
         },
         "security": [{"bearer": []}],
     }
+
+
+def _add_examples(schemas: dict, refs: dict) -> None:
+    """Each example under its schema's `examples`, where the page and other tools look."""
+    for table, mode in ((examples.REQUESTS, "validation"), (examples.ANSWERS, "serialization")):
+        for model, example in table.items():
+            name = refs[(model, mode)]["$ref"].rsplit("/", 1)[-1]
+            schemas[name]["examples"] = [example]
 
 
 def description(app: Flask) -> dict:

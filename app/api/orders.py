@@ -14,15 +14,20 @@ from app.api.serializers import (
 )
 from app.caching.order_documents import order_documents
 from app.core import rights as R
-from app.core.query import parse_query
+from app.core.query import parse_includes, parse_query
 from app.http.etags import etag_of, not_modified, tagged
 from app.services import dispatch, history, order_status, orders, processing
 
 
-def order_response(order, status: int = 200):
+def order_response(order, status: int = 200, *, include_history: bool = False):
     """The order with an ETag of its `_v` and of its stations' version: the answer shows the
-    stations' names and isActive, which change without the order's `_v`."""
-    return versioned(order_json(order), status, also=history.versions()[1])
+    stations' names and isActive, which change without the order's `_v`. With its history the
+    tag also names the last history line: a failed delivery adds one without moving `_v`, and
+    an answer with history must never match a tag of one without."""
+    also = history.versions()[1]
+    if include_history:
+        also = f"{also}-h{order.history[-1].id if order.history else 0}"
+    return versioned(order_json(order, include_history=include_history), status, also=also)
 
 
 @bp.get("/orders")
@@ -56,9 +61,10 @@ def _order_list(query):
 @bp.get("/order/<order_id>")  # the print-shop source's spelling of the same read
 @guarded(SIGNED_IN)
 def get_order(order_id):
-    order = orders.get_order(user=g.user, order_id=order_id)
+    with_history = "history" in parse_includes(request.args, orders.ORDER_QUERY.includes)
+    order = orders.get_order(user=g.user, order_id=order_id, include_history=with_history)
     # Answers 304 when If-None-Match names the current state.
-    return order_response(order).make_conditional(request)
+    return order_response(order, include_history=with_history).make_conditional(request)
 
 
 @bp.post("/orders")

@@ -7,6 +7,7 @@ members are not part of an answer (extra="forbid"), decimals are JSON numbers, a
 are ISO 8601 UTC with milliseconds and a Z.
 """
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
@@ -20,7 +21,10 @@ _DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$
 UtcDateTime = Annotated[str, Field(pattern=_DATETIME, json_schema_extra={"format": "date-time"})]
 # Amounts and quantities are decimals in storage and plain JSON numbers on the wire.
 Number = Annotated[Decimal, WithJsonSchema({"type": "number"})]
-Status = Literal[S.ALL]
+# One named enum, so the description (and a client generated from it) has one Status type
+# rather than a copy per member that carries a status.
+Status = StrEnum("Status", {name.upper(): name for name in S.ALL})
+Status.__doc__ = "The status of an order, an item, a station's part or one cell (contract 2.3)."
 Right = Literal[R.ALL]
 Guid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 
@@ -256,11 +260,13 @@ class Problem(Schema):
     instance: str
     trace_id: str | None = Field(description="Also the X-Request-Id header and the log's "
                                              "requestId.")
-    error_code: int = Field(None, description="1 Unauthenticated, 2 Unauthorized, "
-                                              "3 ValidationFailed, 5 ResourceLocked, "
-                                              "6 ResourceVersionMismatch.")
+    # Optional members are `X | None`: their default (null) must be a value their schema allows.
+    error_code: int | None = Field(None, description="1 Unauthenticated, 2 Unauthorized, "
+                                                     "3 ValidationFailed, 5 ResourceLocked, "
+                                                     "6 ResourceVersionMismatch.")
     errors: list[ProblemError] = Field(default_factory=list)
-    current_version: int = Field(None, description="With errorCode 6: the stored version.")
+    current_version: int | None = Field(None, description="With errorCode 6: the stored "
+                                                          "version.")
 
 
 # What each route answers on success: (status, shape). A shape is a response model, a list of

@@ -6,7 +6,7 @@ from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
 from app.api.serializers import query_result, ticket_json, versioned
 from app.core import rights as R
-from app.core.query import parse_query
+from app.core.query import parse_includes, parse_query
 from app.services import tickets
 
 
@@ -32,6 +32,7 @@ def list_tickets():
 @bp.get("/tickets/<ticket_id>")
 @guarded(SIGNED_IN)
 def get_ticket(ticket_id):
+    parse_includes(request.args)
     ticket = tickets.get_ticket(user=g.user, ticket_id=ticket_id)
     return _ticket_response(ticket).make_conditional(request)
 

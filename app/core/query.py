@@ -261,11 +261,45 @@ def _parse_sort(raw: str, members: dict[str, Member], keys: list[SortKey],
             keys.append(SortKey(member.name, descending))
 
 
+def _parse_include(raw: str, includes: tuple[str, ...], found: set[str],
+                   errors: list[FieldError]) -> None:
+    by_fold = {_fold(name): name for name in includes}
+    for part in raw.split(","):
+        extra = by_fold.get(_fold(part.strip()))
+        if extra is None:
+            usable = ", ".join(includes) or "(none)"
+            errors.append(FieldError("$include", f"Cannot include {_show(part.strip())}; "
+                                                 f"use one of {usable}."))
+        else:
+            found.add(extra)
+
+
+def _pairs(args) -> list[tuple[str, str]]:
+    items = args.items(multi=True) if isinstance(args, MultiDict) else args.items()
+    return [(_text(k), _text(v)) for k, v in items]
+
+
+def parse_includes(args: MultiDict, includes: tuple[str, ...] = ()) -> frozenset[str]:
+    """The query string of a single resource: `$include` with these extras and nothing else.
+    Anything else answers Invalid naming the parameter, as parse_query does for lists: a filter
+    or list option sent here would otherwise be ignored without a word."""
+    found: set[str] = set()
+    errors: list[FieldError] = []
+    accepted = f"$include ({', '.join(includes)})" if includes else "no query parameters"
+    for name, raw in _pairs(args):
+        if includes and _fold(name) == "$include":
+            _parse_include(raw, includes, found, errors)
+        else:
+            errors.append(FieldError(name, f"Unknown parameter {_show(name)}; this route "
+                                           f"takes {accepted}."))
+    if errors:
+        raise Invalid(errors)
+    return frozenset(found)
+
+
 def parse_query(args: MultiDict, spec: QuerySpec) -> Query:
     members = {_fold(m.name): m for m in spec.members}
-    includes = {_fold(name): name for name in spec.includes}
-    items = args.items(multi=True) if isinstance(args, MultiDict) else args.items()
-    pairs = [(_text(k), _text(v)) for k, v in items]
+    pairs = _pairs(args)
     errors: list[FieldError] = []
     conditions: list[Condition] = []
     sort: list[SortKey] = []
@@ -300,14 +334,7 @@ def parse_query(args: MultiDict, spec: QuerySpec) -> Query:
         elif name == "$sort":
             _parse_sort(raw, members, sort, errors)
         elif name == "$include":
-            for part in raw.split(","):
-                extra = includes.get(_fold(part.strip()))
-                if extra is None:
-                    usable = ", ".join(spec.includes) or "(none)"
-                    errors.append(FieldError(name, f"Cannot include {_show(part.strip())}; "
-                                                   f"use one of {usable}."))
-                else:
-                    include.add(extra)
+            _parse_include(raw, spec.includes, include, errors)
         elif name.startswith("$"):
             errors.append(FieldError(raw_name, f"Unknown option {_show(raw_name)}; "
                                                f"use one of {', '.join(OPTIONS)}."))
