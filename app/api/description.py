@@ -30,7 +30,7 @@ from werkzeug.routing import IntegerConverter, Rule
 
 from app.api import schemas as S
 from app.api.access import PUBLIC, SIGNED_IN, route_rights
-from app.core.query import QuerySpec
+from app.core.query import QuerySpec, expected_value
 from app.http import idempotency, limits
 
 REF = "#/components/schemas/{model}"
@@ -160,10 +160,10 @@ def _query_parameters(spec: QuerySpec) -> list[dict]:
                                           + ", ".join(spec.includes) + "."})
     for member in spec.members:
         if member.filterable:
-            kind = ("one of " + ", ".join(member.choices)) if member.choices else member.type
             parameters.append({
                 "name": member.name, "in": "query", "schema": {"type": "string"},
-                "description": f"NData filter on {member.name} ({kind}): operations such as "
+                "description": f"NData filter on {member.name} ({expected_value(member)}): "
+                               "operations such as "
                                "`eq:value`, `gt:value`, `in:a,b` or a bare value, joined by `;`."})
     return parameters
 
