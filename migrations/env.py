@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from flask import current_app
@@ -103,8 +104,31 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with sqlite_foreign_keys_off(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def sqlite_foreign_keys_off(connection):
+    """On SQLite, foreign keys unenforced while migrations run.
+
+    A batch migration copies a table, drops the old one and renames the copy. With foreign keys
+    enforced, dropping a table first deletes every row that refers to it, through ON DELETE
+    CASCADE (dropping `orders` would empty `order_items`). SQLite ignores this PRAGMA inside
+    a transaction, so it is set on the driver's connection before the migrations' transaction
+    begins; a migration that copies tables checks the keys itself (PRAGMA foreign_key_check)
+    before it commits."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        # The connection goes back to the app's pool, whose connections enforce them.
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -40,6 +40,15 @@ def form_sign_in(client, user_name, password, address="10.0.0.1"):
                        environ_base={"REMOTE_ADDR": address})
 
 
+def test_a_deeply_nested_sign_in_body_is_refused_not_a_server_error(limited):
+    # The limits read the user name from the body before the view does.
+    client = limited().test_client()
+    r = client.post("/api/auth", data="[" * 5000 + "]" * 5000, content_type="application/json",
+                    environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert r.status_code == 400 and r.mimetype == PROBLEM
+    assert [e["memberName"] for e in r.json["errors"]] == ["body"]
+
+
 def test_failed_attempts_on_one_account_are_limited_from_any_address(limited, waiter):
     client = limited().test_client()
     for n in range(3):

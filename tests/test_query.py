@@ -6,7 +6,18 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, select
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Integer,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    create_engine,
+    select,
+)
 from werkzeug.datastructures import MultiDict
 
 from app.core.errors import Invalid
@@ -295,7 +306,7 @@ def test_unknown_operator(raw, message):
 
 @pytest.mark.parametrize("text,value", [
     ("0", 0), ("-7", -7), ("+7", 7), ("007", 7),
-    ("9223372036854775807", 2**63 - 1), ("-9223372036854775808", -(2**63)),
+    ("2147483647", 2**31 - 1), ("-2147483648", -(2**31)),
 ])
 def test_int_values(text, value):
     assert only_condition(("number", text)).value == value
@@ -304,15 +315,38 @@ def test_int_values(text, value):
 @pytest.mark.parametrize("text", [
     "1.5", "1e3", "abc", " 1", "1 ", "0x10", "1_000", "٣", "9223372036854775808",
     "-9223372036854775809", "9" * 5000, "--1", "+",
+    # An int member is an INTEGER column unless it names another type: PostgreSQL refuses to
+    # compare one with a number beyond 32 bits.
+    "2147483648", "-2147483649",
 ])
 def test_bad_int_values(text):
     (error,) = errors_of(("number", text))
     assert error.member_name == "number" and "whole number" in error.message
+    assert "from -2147483648 to 2147483647" in error.message
+
+
+@pytest.mark.parametrize("sql_type,low,high", [
+    (SmallInteger(), -(2**15), 2**15 - 1),
+    (Integer(), -(2**31), 2**31 - 1),
+    (BigInteger(), -(2**63), 2**63 - 1),
+])
+def test_int_values_are_bounded_by_the_column_type(sql_type, low, high):
+    spec = QuerySpec(members=(Member("n", "int", sql_type=sql_type),))
+    for value in (low, high):
+        query = parse_query(MultiDict([("n", f"in:{value}")]), spec)
+        assert query.conditions[0].value == (value,)
+    for value in (low - 1, high + 1):
+        for operation in ("", "eq:", "gt:", "in:1,", "nin:"):
+            with pytest.raises(Invalid) as refused:
+                parse_query(MultiDict([("n", f"{operation}{value}")]), spec)
+            assert [e.member_name for e in refused.value.errors] == ["n"]
 
 
 @pytest.mark.parametrize("text,value", [
     ("12", Decimal(12)), ("-0.5", Decimal("-0.5")), ("12.50", Decimal("12.50")),
-    ("999999999999999999.99", Decimal("999999999999999999.99")),
+    ("99999999999999.9999", Decimal("99999999999999.9999")),
+    ("-99999999999999.9999", Decimal("-99999999999999.9999")),
+    ("1.25000000", Decimal("1.25")),
 ])
 def test_decimal_values(text, value):
     assert only_condition(("orderTotal", text)).value == value
@@ -321,10 +355,23 @@ def test_decimal_values(text, value):
 @pytest.mark.parametrize("text", [
     "NaN", "Infinity", "-inf", "1e5", "1E-999999999", "1.", ".5", "+1", "1,5",
     "1234567890123456789", "abc", "١٢",
+    # Beyond what an amount column (NUMERIC(18, 4)) holds: in size, or in decimals.
+    "100000000000000", "-100000000000000", "999999999999999999.99", "12.34567", "0.00001",
 ])
 def test_bad_decimal_values(text):
     (error,) = errors_of(("orderTotal", text))
     assert error.member_name == "orderTotal"
+    assert "at most 4 decimals" in error.message
+
+
+def test_decimal_values_are_bounded_by_the_column_type():
+    spec = QuerySpec(members=(Member("q", "decimal", sql_type=Numeric(14, 3)),))
+    assert parse_query(MultiDict([("q", "gt:99999999999.999")]), spec).conditions[0].value == \
+        Decimal("99999999999.999")
+    for text in ("100000000000", "0.0001"):
+        with pytest.raises(Invalid) as refused:
+            parse_query(MultiDict([("q", f"lt:{text}")]), spec)
+        assert "at most 3 decimals" in refused.value.errors[0].message
 
 
 @pytest.mark.parametrize("text,value", [("true", True), ("FALSE", False), ("True", True)])

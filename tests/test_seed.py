@@ -1,10 +1,12 @@
 """The demo data is made through the real services and covers every status."""
+from decimal import Decimal
+
 from sqlalchemy import func, select
 
 from app.core import status as S
 from app.extensions import db
 from app.models import User
-from app.models.orders import Order
+from app.models.orders import Order, OrderItem
 from tests.conftest import lines
 
 
@@ -31,6 +33,15 @@ def test_bulk_orders_continue_the_numbering(app):
     db.session.rollback()
     numbers = list(db.session.scalars(select(Order.number).order_by(Order.number)))
     assert numbers == list(range(1, len(numbers) + 1)) and len(numbers) >= 300
+    # Amounts written in bulk (executemany on SQLite, COPY on PostgreSQL) read back as exact
+    # decimals, and add up in SQL: each sub-total is the sum of its items' totals.
+    item_sums = (select(OrderItem.order_id, func.sum(OrderItem.total).label("total"))
+                 .group_by(OrderItem.order_id).subquery())
+    pairs = db.session.execute(select(Order.sub_total, item_sums.c.total)
+                               .join(item_sums, item_sums.c.order_id == Order.id)).all()
+    assert len(pairs) == len(numbers)
+    assert all(isinstance(a, Decimal) and a == b and a == a.quantize(Decimal("0.01"))
+               for a, b in pairs)
     # Rows inserted in bulk leave the id sequences usable: a ticket still makes an order.
     from app.models import Device
     from app.services.tickets import create_ticket

@@ -4,7 +4,7 @@ import typing
 from decimal import Decimal
 from typing import Annotated
 
-from flask import request
+from flask import current_app, request
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -16,12 +16,9 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from app.api.schemas import Status
+from app.core import money
 from app.core.errors import FieldError, Invalid
 from app.core.status import canonical
-
-# A quantity is read as a decimal (a JSON number, or a numeric string for a lenient client) and
-# described as what clients should send: a number.
-Quantity = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 
 
 def _status_name(value):
@@ -32,6 +29,13 @@ def _status_name(value):
 
 # The same enum as in answers: one Status type in the description and in generated clients.
 StatusName = Annotated[Status, BeforeValidator(_status_name)]
+
+# Amounts and quantities: JSON numbers, read as exact Decimals (app.http.json); described with
+# the bounds the services check them against, which the columns they are stored in hold.
+Amount = Annotated[Decimal, WithJsonSchema(
+    {"type": "number", "minimum": 0, "exclusiveMaximum": int(money.LIMIT)})]
+Quantity = Annotated[Decimal, WithJsonSchema(
+    {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": int(money.LINE_QUANTITY_LIMIT)})]
 
 
 class Body(BaseModel):
@@ -80,7 +84,7 @@ class TicketClose(VersionedBody):
 class ProductWrite(VersionedBody):
     code: str
     name: str
-    price: Decimal
+    price: Amount
     station_names: list[str] = Field(default_factory=list)
     course: int | None = None
 
@@ -148,9 +152,21 @@ def _members_with_nul(data, name: str = "") -> list[str]:
     return []
 
 
+def _request_json():
+    """The body read as JSON; None when there is none, or it is not sent as JSON."""
+    data = request.get_json(silent=True)
+    if data is None and request.is_json and request.get_data(cache=True):
+        # Read once more for the reason, which get_json keeps to itself.
+        try:
+            current_app.json.loads(request.get_data(cache=True))
+        except ValueError as error:
+            raise Invalid([FieldError("body", f"The body is not valid JSON: {error}")]) from None
+    return data
+
+
 def parse_body(model: type[Body], data=None):
     if data is None:
-        data = request.get_json(silent=True)
+        data = _request_json()
     if not isinstance(data, dict):
         raise Invalid([FieldError("body", "A JSON object is required.")])
     if nul := _members_with_nul(data):
@@ -206,5 +222,5 @@ class Checkout(Body):
     currency: str | None = None
     shipping_method: str | None = None
     shipping_address: Address | None = None
-    discount_total: Decimal | None = None
-    shipping_total: Decimal | None = None
+    discount_total: Amount | None = None
+    shipping_total: Amount | None = None

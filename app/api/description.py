@@ -42,7 +42,7 @@ from app.api.headers import (
     RESPONSE_HEADERS,
     header_refs,
 )
-from app.core.query import QuerySpec
+from app.core.query import QuerySpec, expected_value
 from app.http import idempotency, limits
 
 REF = "#/components/schemas/{model}"
@@ -149,10 +149,10 @@ def _query_parameters(spec: QuerySpec) -> list[dict]:
         parameters.append(_include_parameter(spec.includes))
     for member in spec.members:
         if member.filterable:
-            kind = ("one of " + ", ".join(member.choices)) if member.choices else member.type
             parameters.append({
                 "name": member.name, "in": "query", "schema": {"type": "string"},
-                "description": f"NData filter on {member.name} ({kind}): operations such as "
+                "description": f"NData filter on {member.name} ({expected_value(member)}): "
+                               "operations such as "
                                "`eq:value`, `gt:value`, `in:a,b` or a bare value, joined by `;`."})
     return parameters
 

@@ -1,5 +1,4 @@
 """The JSON shape of each model, defined once (contract 2)."""
-import json
 from collections import defaultdict
 
 from flask import current_app, jsonify
@@ -123,8 +122,8 @@ def query_result_response(documents: list[str], total: int):
     written by compact_json: the items are joined as text, never parsed or written again."""
     provider = current_app.json
     if (provider.compact is None and current_app.debug) or provider.compact is False:
-        # Indented for a developer's eyes: read the items back (a float reads back exactly).
-        return jsonify(query_result([json.loads(d) for d in documents], total))
+        # Indented for a developer's eyes: read the items back (numbers read back exactly).
+        return jsonify(query_result([provider.loads(d) for d in documents], total))
     text = (f'{{"items":[{",".join(documents)}],"count":{len(documents)},'
             f'"totalCount":{total}}}\n')
     return current_app.response_class(text, mimetype=provider.mimetype)

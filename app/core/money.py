@@ -15,8 +15,15 @@ MINOR_UNITS = {
 }
 
 
-# The money columns hold 14 digits before the point; amounts stay below that.
-LIMIT = Decimal(10) ** 14
+# The columns amounts and quantities are stored in (app.models.columns): NUMERIC(18, 4) and
+# NUMERIC(14, 3). A value a request asks to store is refused unless it stays below the limit of
+# its column, so what is read back is always what was written.
+AMOUNT_DIGITS, AMOUNT_DECIMALS = 18, 4
+QUANTITY_DIGITS, QUANTITY_DECIMALS = 14, 3
+LIMIT = Decimal(10) ** (AMOUNT_DIGITS - AMOUNT_DECIMALS)
+QUANTITY_LIMIT = Decimal(10) ** (QUANTITY_DIGITS - QUANTITY_DECIMALS)
+# What one ticket or basket line may ask for, with at most QUANTITY_DECIMALS decimals.
+LINE_QUANTITY_LIMIT = Decimal(10) ** 9
 
 
 def is_known_currency(code) -> bool:

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_
+from sqlalchemy import BigInteger, Integer, Numeric, SmallInteger, func, or_
+from sqlalchemy.types import TypeEngine
 from werkzeug.datastructures import MultiDict
 
+from app.core import money
 from app.core.errors import FieldError, Invalid
 
 
@@ -24,6 +26,11 @@ class Member:
     choices: tuple[str, ...] = ()
     sortable: bool = True
     filterable: bool = True
+    # The type of the column an int or decimal member filters, which its arguments must fit:
+    # PostgreSQL refuses to compare an INTEGER column with a number beyond 32 bits, and a
+    # decimal column on SQLite holds whole units of its last decimal (app.models.columns).
+    # Unset, an int member is an INTEGER and a decimal one an amount, NUMERIC(18, 4).
+    sql_type: TypeEngine | None = None
 
 
 @dataclass(frozen=True)
@@ -70,17 +77,16 @@ _SINGLE_OPTIONS = ("$skip", "$take", "$count")
 MAX_LIST = 1000
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_AMOUNT = Numeric(money.AMOUNT_DIGITS, money.AMOUNT_DECIMALS)
 # [0-9] rather than \d: Python's \d and int() also accept non-ASCII digits.
 _INT = re.compile(r"[+-]?[0-9]+")
-_DECIMAL = re.compile(r"-?([0-9]+)(?:\.[0-9]+)?")
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}")
 _WORD = re.compile(r"[A-Za-z]+")
 # ASCII-only folding: str.lower() would let e.g. the Kelvin sign match "k" in "$take".
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 _EXPECTED = {
-    "int": "a whole number (64-bit) such as 42",
-    "decimal": "a decimal number such as 12.50",
     "bool": "true or false",
     "datetime": "an ISO 8601 date-time such as 2026-11-01T08:00:00Z",
     "string": "text",
@@ -105,9 +111,32 @@ def _show(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
-def _expected(member: Member) -> str:
+def _int_range(member: Member) -> tuple[int, int]:
+    """The whole numbers the member's column holds on every database."""
+    sql_type = member.sql_type if member.sql_type is not None else Integer()
+    bits = (64 if isinstance(sql_type, BigInteger) else
+            16 if isinstance(sql_type, SmallInteger) else 32)
+    return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+
+
+def _decimal_range(member: Member) -> tuple[Decimal, int]:
+    """(limit, scale): the member's column holds values below the limit in size, with at most
+    `scale` decimals."""
+    sql_type = member.sql_type if member.sql_type is not None else _AMOUNT
+    return Decimal(10) ** (sql_type.precision - sql_type.scale), sql_type.scale
+
+
+def expected_value(member: Member) -> str:
+    """What an argument of the member must be, as the errors (and the API description) say."""
     if member.type == "enum":
         return "one of " + ", ".join(member.choices)
+    if member.type == "int":
+        low, high = _int_range(member)
+        return f"a whole number from {low} to {high}, such as 42"
+    if member.type == "decimal":
+        limit, scale = _decimal_range(member)
+        return (f"a decimal number with at most {scale} decimals, above -{limit} and below "
+                f"{limit}, such as 12.50")
     return _EXPECTED.get(member.type, "a value")
 
 
@@ -122,19 +151,22 @@ def _parse_int(text: str, low: int = _INT64_MIN, high: int = _INT64_MAX) -> int 
 def _parse_value(member: Member, text: str):
     kind = member.type
     if text == "" and kind != "string":
-        raise _BadValue(f"Missing value; expected {_expected(member)}.")
+        raise _BadValue(f"Missing value; expected {expected_value(member)}.")
     try:
         if kind == "string":
             # PostgreSQL refuses NUL in text and SQLite cuts a pattern short at it.
             if "\x00" in text:
                 raise _BadValue(f"{_show(text)} contains a NUL character.")
             return text
-        if kind == "int" and (number := _parse_int(text)) is not None:
+        if kind == "int" and (number := _parse_int(text, *_int_range(member))) is not None:
             return number
-        if kind == "decimal":
-            match = _DECIMAL.fullmatch(text)
-            if match and len(match.group(1).lstrip("0")) <= 18:
-                return Decimal(text)
+        if kind == "decimal" and _DECIMAL.fullmatch(text):
+            # Only values the column can hold: on SQLite a comparison with more decimals than
+            # the column keeps would be rounded to them, and so answer wrongly.
+            limit, scale = _decimal_range(member)
+            number = Decimal(text)
+            if abs(number) < limit and number == number.quantize(Decimal(1).scaleb(-scale)):
+                return number
         elif kind == "bool":
             folded = _fold(text)
             if folded in ("true", "false"):
@@ -153,7 +185,7 @@ def _parse_value(member: Member, text: str):
             return str(uuid.UUID(text))
     except (ValueError, TypeError, ArithmeticError):
         pass
-    raise _BadValue(f"{_show(text)} is not {_expected(member)}.")
+    raise _BadValue(f"{_show(text)} is not {expected_value(member)}.")
 
 
 def _split_operation(text: str) -> tuple[str | None, str]:
@@ -197,7 +229,7 @@ def _parse_operations(member: Member, raw: str, errors: list[FieldError]) -> lis
                 conditions.append(Condition(member.name, op, values))
             continue
         if arg == "" and op not in ("eq", "neq"):
-            fail(f"Operator '{op}' needs an argument: {_expected(member)}.")
+            fail(f"Operator '{op}' needs an argument: {expected_value(member)}.")
             continue
         try:
             conditions.append(Condition(member.name, op, _parse_value(member, arg)))
@@ -210,7 +242,7 @@ def _parse_list(member: Member, op: str, arg: str, fail) -> tuple | None:
     items = arg.split(",")
     if "" in items:
         fail(f"Operator '{op}' needs a comma-separated list of values without empty "
-             f"elements, each {_expected(member)}.")
+             f"elements, each {expected_value(member)}.")
         return None
     if len(items) > MAX_LIST:
         fail(f"Operator '{op}' takes at most {MAX_LIST} values.")

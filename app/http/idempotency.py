@@ -14,7 +14,6 @@ fails (an error answer), its transaction rolls back with the claim, so errors ar
 replayed: a retry runs again.
 """
 import hashlib
-import json
 import re
 from datetime import datetime
 from functools import wraps
@@ -86,8 +85,9 @@ def request_fingerprint() -> str:
     value, so key order and spacing do not matter)."""
     raw = request.get_data(cache=True)
     try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":"),
-                          ensure_ascii=False).encode() if raw else b""
+        # The app's reader: numbers exact, and a body nested too deeply is a ValueError here.
+        body = current_app.json.dumps(current_app.json.loads(raw), sort_keys=True,
+                                      separators=(",", ":")).encode() if raw else b""
     except ValueError:
         body = raw
     digest = hashlib.sha256(f"{request.method} {request.path}\n".encode())

@@ -3,11 +3,55 @@ import os
 import time
 import uuid
 from datetime import UTC, datetime
+from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Numeric
+from sqlalchemy import BigInteger, Numeric
+from sqlalchemy.types import TypeDecorator
 
-MONEY = Numeric(18, 4)
-QUANTITY = Numeric(14, 3)
+from app.core import money
+
+
+class ExactDecimal(TypeDecorator):
+    """NUMERIC(precision, scale) that stays exact on both databases.
+
+    PostgreSQL's NUMERIC is exact. SQLite has no decimal type: a NUMERIC column keeps a REAL,
+    and SQLAlchemy hands it a float, so 1234567890123.4567 came back as ...4568. There the
+    column is a BIGINT counting units of the last decimal (12.5 at scale 4 is 125000): exact,
+    and ordered like the amounts, so comparisons, sorting and SUM() in SQL stay right.
+    Arithmetic between two such columns in SQL would mix scales; nothing does any."""
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int, scale: int):
+        super().__init__(precision, scale)
+        self.precision, self.scale = precision, scale
+        # Values stay strictly below this in size: the digits NUMERIC(precision, scale) holds.
+        self.limit = Decimal(10) ** (precision - scale)
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(self.precision, self.scale))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        value = Decimal(value)
+        if not value.is_finite() or abs(value) >= self.limit:
+            # PostgreSQL refuses it too (numeric field overflow). The services refuse such
+            # values first, so this is a bug, not a client's mistake.
+            raise ValueError(f"{value} does not fit NUMERIC({self.precision}, {self.scale})")
+        # Rounded as PostgreSQL rounds a value with more decimals than the column keeps.
+        return int(value.scaleb(self.scale).to_integral_value(rounding=ROUND_HALF_UP))
+
+    def process_result_value(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        return Decimal(value).scaleb(-self.scale)
+
+
+MONEY = ExactDecimal(money.AMOUNT_DIGITS, money.AMOUNT_DECIMALS)
+QUANTITY = ExactDecimal(money.QUANTITY_DIGITS, money.QUANTITY_DECIMALS)
 
 
 def utcnow() -> datetime:

@@ -22,7 +22,7 @@ _COUNTRY = re.compile(r"[A-Z]{2}")
 
 def _is_quantity(value) -> bool:
     # The bound first: quantizing a huge value (1e308) raises instead of answering.
-    return (value is not None and value.is_finite() and 0 < value < Decimal("1e9")
+    return (value is not None and value.is_finite() and 0 < value < money.LINE_QUANTITY_LIMIT
             and value == value.quantize(Decimal("0.001")))
 
 
@@ -135,8 +135,8 @@ def _line_fields(session, user: User, *, project_guid, product_code, quantity):
             select(Product.id).where(Product.code == product_code)) is None:
         errors.append(FieldError("productCode", f"Unknown product code {product_code!r}."))
     if not _is_quantity(quantity):
-        errors.append(FieldError("quantity", "A quantity above zero with at most 3 decimals "
-                                             "is required."))
+        errors.append(FieldError("quantity", "A quantity above zero, below 10^9, with at most 3 "
+                                             "decimals, is required."))
     if errors:
         raise Invalid(errors)
     return product_code

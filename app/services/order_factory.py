@@ -64,8 +64,13 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
     """Write the order, processed when AUTO_PROCESS is on, and return it as a persistent object
     of the session. `stations` may hold the stations of the items by id
     (Station objects, or anything with their id, name, type and is_active), read in this
-    transaction or checked in it. Raises Invalid if the amounts do not fit the money columns."""
+    transaction or checked in it. Raises Invalid if the amounts or quantities do not fit their
+    columns."""
     now = spec.created_at or utcnow()
+    # A ticket's lines of one product add up to one item, which can pass what one line may ask.
+    if any(abs(i.quantity) >= money.QUANTITY_LIMIT for i in spec.items):
+        raise Invalid([FieldError("items", "An item's quantity is too large: the lines of one "
+                                           "product add up to 10^11 or more.")])
     totals = [money.quantize(i.quantity * i.unit_price, spec.currency) for i in spec.items]
     sub_total = sum(totals, Decimal(0))
     if any(abs(t) >= money.LIMIT for t in totals + [sub_total + spec.shipping_total]):

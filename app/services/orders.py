@@ -38,12 +38,14 @@ SORT_COLUMNS = {"status": case({name: rank for rank, name in enumerate(S.ALL)},
 
 ORDER_QUERY = QuerySpec(
     members=(
-        Member("id", "uuid"), Member("number", "int"), Member("ticketId", "uuid"),
+        Member("id", "uuid"), Member("number", "int", sql_type=Order.number.type),
+        Member("ticketId", "uuid"),
         Member("ticketName", "string"), Member("deviceName", "string"),
         Member("userUserName", "string"), Member("isProcessed", "bool"),
         Member("isProcessable", "bool"), Member("status", "enum", choices=S.ALL),
         Member("isVoid", "bool"), Member("source", "enum", choices=("ticket", "basket")),
-        Member("currency", "string"), Member("orderTotal", "decimal"),
+        Member("currency", "string"),
+        Member("orderTotal", "decimal", sql_type=Order.order_total.type),
         Member("createdDateUtc", "datetime"), Member("lastSavedDateUtc", "datetime"),
         Member("completedDateUtc", "datetime"),
         Member("endpointName", "string", sortable=False),

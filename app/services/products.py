@@ -4,14 +4,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.core import money
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Product, Station
 from app.services.common import check_version
-
-# What the price column (Numeric(18, 4)) can hold.
-MAX_PRICE = Decimal("1e14")
 
 
 def list_products() -> list[Product]:
@@ -34,7 +32,7 @@ def _resolve(session, *, code, name, price, station_names, course) -> list[Stati
     if not name or not name.strip() or len(name) > 120:
         errors.append(FieldError("name", "A name of 1 to 120 characters is required."))
     # The range check comes first: quantize() raises on a value too long for the context.
-    if price is None or not price.is_finite() or not 0 <= price < MAX_PRICE \
+    if price is None or not price.is_finite() or not 0 <= price < money.LIMIT \
             or price != price.quantize(Decimal("0.0001")):
         errors.append(FieldError("price", "A price of zero or more, below 10^14, with at most "
                                           "4 decimals, is required."))

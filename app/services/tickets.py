@@ -12,6 +12,7 @@ from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.core import money
 from app.core import rights as R
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.core.query import Member, Query, QuerySpec, condition_clause
@@ -100,10 +101,11 @@ def _validate(name, lines: list[LineInput]) -> None:
             errors.append(FieldError(f"items[{i}].productCode", "A product code is required."))
         q = line.quantity
         # The bound is checked before quantize(), which raises on numbers beyond its precision.
-        if q is None or not q.is_finite() or q <= 0 or q >= Decimal("1e9") \
+        if q is None or not q.is_finite() or q <= 0 or q >= money.LINE_QUANTITY_LIMIT \
                 or q != q.quantize(Decimal("0.001")):
             errors.append(FieldError(f"items[{i}].quantity",
-                                     "A quantity above zero with at most 3 decimals is required."))
+                                     "A quantity above zero, below 10^9, with at most 3 "
+                                     "decimals, is required."))
         if line.note is not None and len(line.note) > 500:
             errors.append(FieldError(f"items[{i}].note", "A note has at most 500 characters."))
         if line.course is not None and not 0 <= line.course <= 99:

@@ -1,6 +1,6 @@
 """users' own settings: the time zone pages show times in, and their home screen
 
-Revision ID: 0018
+Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-02 10:00:00
 
@@ -10,7 +10,7 @@ list, as before.
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0018'
+revision = '0015'
 down_revision = '0014'
 branch_labels = None
 depends_on = None

@@ -62,12 +62,12 @@ def test_project_basket_lines_checkout_to_placed_order(client, shop, ann):
     guid = start_basket(client, ann, {"ProjectGuid": project, "Quantity": 3},
                         {"productCode": "CARD", "quantity": 4})
     basket = client.get(f"/api/basket/{guid}", headers=ann).json
-    assert [line["total"] for line in basket["lines"]] == [59.85, 9.8]
-    assert basket["orderTotal"] == 69.65
+    assert [line["total"] for line in basket["lines"]] == [Decimal("59.85"), Decimal("9.8")]
+    assert basket["orderTotal"] == Decimal("69.65")
     line_id = basket["lines"][1]["id"]
     r = client.put(f"/api/basket/{guid}/line/{line_id}", json={"productCode": "CARD",
                                                                "quantity": 5}, headers=ann)
-    assert r.status_code == 200 and r.json["orderTotal"] == 72.1
+    assert r.status_code == 200 and r.json["orderTotal"] == Decimal("72.1")
 
     r = client.post(f"/api/basket/{guid}/checkout", headers=ann, json={
         "currency": "EUR", "shippingMethod": "Standard", "shippingAddress": ADDRESS,
@@ -77,7 +77,7 @@ def test_project_basket_lines_checkout_to_placed_order(client, shop, ann):
     assert order["source"] == "basket" and order["ticket"] is None
     assert order["device"] == {"name": "web-shop"}
     assert (order["subTotal"], order["discountTotal"], order["shippingTotal"],
-            order["orderTotal"]) == (72.1, 5, 4.95, 72.05)
+            order["orderTotal"]) == (Decimal("72.1"), 5, Decimal("4.95"), Decimal("72.05"))
     assert order["shippingMethod"] == "Standard"
     assert order["shippingAddress"]["city"] == "Amsterdam"
     assert order["shippingAddress"]["line2"] is None

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from tests.conftest import bearer
 
 
@@ -13,7 +15,7 @@ def test_ticket_to_order_through_the_api(client, catalog, waiter, manager):
     assert r.json["totalCount"] == 1
     order = r.json["items"][0]
     assert order["ticket"] == {"id": ticket["id"], "name": "Table 4"}
-    assert order["orderTotal"] == 28.2
+    assert order["orderTotal"] == Decimal("28.2")
     assert [e["name"] for e in order["endpoints"]] == ["Kitchen", "Bar", "Pass"]
     assert order["isProcessed"] is True
     r = client.get(f"/api/orders/{order['id']}", headers=bearer(manager))

@@ -252,5 +252,5 @@ def test_orders_larger_than_the_cache_are_still_answered(app, client, catalog, w
 def test_money_reads_back_exactly(client, catalog, waiter, manager, headers):
     _, (order,) = make_ticket(waiter, catalog, ("COLA", Decimal("0.333")))
     body = listed(client, headers, "", manager)
-    assert body["items"][0]["items"][0]["quantity"] == 0.333
+    assert body["items"][0]["items"][0]["quantity"] == Decimal("0.333")
     assert body["items"][0]["id"] == order.id

@@ -69,6 +69,16 @@ def test_bad_filter_says_what_is_wrong(client, floor, manager):
     assert "number" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("number", ["2147483648", "gt:2147483648", "in:1,-2147483649"])
+def test_a_number_beyond_the_column_says_what_is_wrong(client, floor, manager, number):
+    sign_in(client, manager)
+    response = client.get("/orders", query_string={"number": number})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "from -2147483648 to 2147483647" in html
+    assert numbers_in(html) == []
+
+
 def test_counts_per_status(client, floor, manager):
     order_status.set_order_status(user=manager, order_id=floor[1].id, status=S.READY)
     sign_in(client, manager)
