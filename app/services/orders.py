@@ -97,7 +97,8 @@ def _search_clause(text: str):
     """Free text from the dashboard: an order number, or part of a ticket name."""
     text = text.strip()
     clauses = [func.lower(Order.ticket_name).contains(text.lower(), autoescape=True)]
-    if text.isdigit() and len(text) < 10:
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if text.isascii() and text.isdigit() and len(text) < 10:
         clauses.append(Order.number == int(text))
     return or_(*clauses)
 

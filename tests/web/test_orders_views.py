@@ -481,3 +481,10 @@ def test_a_customers_status_words(client, placed, customer, manager):
     sign_in(client, customer)
     html = client.get(f"/orders/{placed.id}").get_data(as_text=True)
     assert 'aria-current="step">In progress</li>' in html
+
+
+def test_a_search_for_a_digit_that_is_no_number_finds_by_name(client, catalog, waiter, manager):
+    make_ticket(waiter, catalog, ("COLA", 1), name="Room ²")
+    sign_in(client, manager)
+    found = client.get("/orders?q=²")
+    assert found.status_code == 200 and "Room ²" in found.get_data(as_text=True)
