@@ -1,14 +1,31 @@
-"""Flask commands: create-user, seed-demo, dispatch."""
+"""Flask commands: create-user, seed-demo, dispatch, rotate-secrets."""
 import click
 from flask import Flask, current_app
 
-from app.core.errors import Invalid
+from app.core.errors import DomainError, Invalid
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(seed_demo)
     app.cli.add_command(dispatch)
+    app.cli.add_command(rotate_secrets)
+
+
+@click.command("rotate-secrets")
+def rotate_secrets():
+    """Encrypt every station secret under the first key of SECRET_ENCRYPTION_KEYS.
+
+    Run it once after upgrading (secrets saved before were kept in plain text), and after
+    putting a new key first in SECRET_ENCRYPTION_KEYS; then the old key can go.
+    """
+    from app.services.stations import encrypt_station_secrets
+
+    try:
+        count = encrypt_station_secrets()
+    except DomainError as refused:
+        raise click.ClickException(refused.message) from None
+    click.echo(f"{count} station secret(s) now encrypted under the first key.")
 
 
 @click.command("dispatch")

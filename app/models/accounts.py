@@ -28,6 +28,14 @@ class User(UserMixin, db.Model):
     is_active_user: Mapped[bool] = mapped_column("is_active", Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # Every dashboard session and remember-me cookie carries the value it was signed in at;
+    # moving it on (sign out everywhere, a new password, other rights, deactivation) makes
+    # all of them stale at once (app.services.users.load_session_user).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and signs into the remember-me cookie."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def rights(self) -> list[str]:

@@ -64,7 +64,7 @@ def test_manager_works_an_order_in_place(page, live_server, shift, manager, clie
     expect(page.locator(".order-head h1")).to_contain_text("Ready")
     assert page.evaluate("window.stillHere") is True
 
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
