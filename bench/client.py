@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECRET_URL = re.compile(r"data-secret>\s*([^<\s]+)\s*<")
-STAMP = re.compile(r'"stamp":\s*"(\d+)"')
+STAMP = re.compile(r'"version":\s*"(\d+)"')
 
 
 class SetupError(RuntimeError):

@@ -166,14 +166,14 @@ def kiosk_idle(stage: Stage):
     screen = _screen(stage)
     _, _, page = stage.dashboard.get("/orders", headers=HTMX)
     stamp = client.change_stamp(page)
-    return stage.get("kiosk-idle", f"/kiosk/{STATION}?stamp={stamp}", HTMX,
+    return stage.get("kiosk-idle", f"/kiosk/{STATION}?version={stamp}", HTMX,
                      screen.cookie_header)
 
 
 def kiosk_refresh(stage: Stage):
     """The poll after a change: the stamp is old, so the board is drawn again."""
     screen = _screen(stage)
-    return stage.get("kiosk-refresh", f"/kiosk/{STATION}?stamp=0", HTMX, screen.cookie_header)
+    return stage.get("kiosk-refresh", f"/kiosk/{STATION}?version=0", HTMX, screen.cookie_header)
 
 
 def ticket_update(stage: Stage):
