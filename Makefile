@@ -18,7 +18,9 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-run: export ORDERS_ENV ?= development
+# make run is for trying the product: development mode, so it runs on the public development
+# SECRET_KEY (anything else without SECRET_KEY refuses to start).
+run: export ORDERS_ENV = development
 run: $(VENV)/.installed
 	@$(FLASK) check-database
 	$(FLASK) db upgrade
@@ -42,9 +44,13 @@ serve: $(VENV)/.installed
 	@mkdir -p instance
 	@test -n "$$SECRET_KEY" || test -s instance/secret_key || \
 	  $(BIN)/python -c "import secrets; print(secrets.token_hex(32))" > instance/secret_key
+	@test -n "$$SECRET_ENCRYPTION_KEYS" || test -s instance/encryption_key || \
+	  $(BIN)/python -c "from cryptography.fernet import Fernet; \
+	    print(Fernet.generate_key().decode())" > instance/encryption_key
 	ORDERS_ENV=production DATABASE_URL="$(DATABASE_URL)" PORT=$(SERVE_PORT) \
 	  WEB_CONCURRENCY=$(WEB_CONCURRENCY) RATELIMIT_STORAGE_URI="$(RATELIMIT_STORAGE_URI)" \
 	  SECRET_KEY="$${SECRET_KEY:-$$(cat instance/secret_key)}" \
+	  SECRET_ENCRYPTION_KEYS="$${SECRET_ENCRYPTION_KEYS:-$$(cat instance/encryption_key)}" \
 	  $(BIN)/gunicorn -c gunicorn.conf.py
 
 # Browser tests drive Debian's Chromium; Playwright never downloads a browser of its own.

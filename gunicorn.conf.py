@@ -31,17 +31,24 @@ control_socket_disable = True
 accesslog = None  # the app logs every request itself, with its request id
 errorlog = "-"
 logconfig_dict = LOGCONFIG
-# Proxies on this host may say the scheme was https (X-Forwarded-Proto); PROXY_FIX_HOPS tells
-# the app how many to trust for the client's address.
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn believes no X-Forwarded-* header of anyone (by default it would take the scheme from
+# any process on this host): the app's ProxyFix reads them, and only with PROXY_FIX_HOPS set
+# (app.http.security), so one setting decides whom to believe.
+forwarded_allow_ips = ""
 
 
 def on_starting(server):
-    """Apply the migrations once, before any worker starts.
+    """Check the settings, then apply the migrations once, before any worker starts.
 
-    In a process of its own: Alembic's env.py configures logging (text lines, existing loggers
-    disabled), which must not leak into the master the workers are forked from.
+    A setting the app cannot start with (no SECRET_KEY outside development, say) stops gunicorn
+    here with its one sentence: gunicorn prints a RuntimeError as "Error: ..." and exits, where
+    workers failing one after another would only fill the log with tracebacks.
+    Migrations run in a process of their own: Alembic's env.py configures logging (text lines,
+    existing loggers disabled), which must not leak into the master the workers are forked from.
     """
+    from app.config import load_config
+
+    load_config(os.path.join(os.path.dirname(os.path.abspath(__file__)), "instance"))
     subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "upgrade"],
                    check=True)
     server.log.info("migrations applied")

@@ -1,8 +1,9 @@
-"""Flask commands: create-user, seed-demo, dispatch, check-integrity, check-database."""
+"""Flask commands: create-user, seed-demo, dispatch, check-integrity, check-database,
+rotate-secrets."""
 import click
 from flask import Flask, current_app
 
-from app.core.errors import Invalid
+from app.core.errors import DomainError, Invalid
 
 
 def register(app: Flask) -> None:
@@ -11,6 +12,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(dispatch)
     app.cli.add_command(check_integrity)
     app.cli.add_command(check_database)
+    app.cli.add_command(rotate_secrets)
 
 
 @click.command("check-database")
@@ -43,6 +45,22 @@ def check_integrity():
     if problems:
         raise SystemExit(1)
     click.echo("All checks passed.")
+
+
+@click.command("rotate-secrets")
+def rotate_secrets():
+    """Encrypt every station secret under the first key of SECRET_ENCRYPTION_KEYS.
+
+    Run it once after upgrading (secrets saved before were kept in plain text), and after
+    putting a new key first in SECRET_ENCRYPTION_KEYS; then the old key can go.
+    """
+    from app.services.stations import encrypt_station_secrets
+
+    try:
+        count = encrypt_station_secrets()
+    except DomainError as refused:
+        raise click.ClickException(refused.message) from None
+    click.echo(f"{count} station secret(s) now encrypted under the first key.")
 
 
 @click.command("dispatch")

@@ -1,9 +1,25 @@
-"""Settings from the environment. Development and tests get a throwaway secret; nothing else does."""
+"""Settings from the environment.
+
+The mode comes from ORDERS_ENV. Only an explicit `development` or `testing` may run without a
+SECRET_KEY, on the development key published with the source. An unset ORDERS_ENV counts as
+production, so a server started without any settings refuses to start instead of signing
+sessions with a key anyone can read.
+"""
 import os
 from datetime import timedelta
 
+from app.core import encryption
 from app.core.times import zone_named
 from app.db.engine import normalise_url
+
+DEVELOPMENT_MODES = ("development", "testing")
+# Published with the source, so it protects nothing: accepted only in the modes above.
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-not-for-production"
+
+
+class SettingsError(RuntimeError):
+    """A setting the server cannot start with. The message is one sentence that says what to do;
+    entry points (wsgi.py, gunicorn.conf.py) show it without a traceback."""
 
 
 def _flag(name: str, default: bool) -> bool:
@@ -19,7 +35,7 @@ def _seconds(name: str, default: float) -> float:
 
 def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     overrides = overrides or {}
-    env = overrides.get("ENV") or os.environ.get("ORDERS_ENV", "development")
+    env = overrides.get("ENV") or os.environ.get("ORDERS_ENV") or "production"
     default_db = "sqlite:///" + os.path.join(instance_path, "orders.db")
     config = {
         "ENV": env,
@@ -28,6 +44,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "AUTO_PROCESS": _flag("AUTO_PROCESS", True),
         "TOKEN_LIFETIME": timedelta(hours=float(os.environ.get("TOKEN_LIFETIME_HOURS", "12"))),
         "REFRESH_LIFETIME": timedelta(days=float(os.environ.get("REFRESH_LIFETIME_DAYS", "30"))),
+        # Dashboard sign-ins (app.web.auth): a sign-in lasts SESSION_LIFETIME, measured from the
+        # sign-in; "Keep me signed in" then signs the browser in again for up to REMEMBER_DAYS.
+        "SESSION_LIFETIME": timedelta(hours=float(os.environ.get("SESSION_LIFETIME_HOURS",
+                                                                 "12"))),
+        "REMEMBER_COOKIE_DURATION": timedelta(days=float(os.environ.get("REMEMBER_DAYS", "14"))),
+        # Keys that encrypt webhook stations' secrets at rest (app.core.encryption).
+        "SECRET_ENCRYPTION_KEYS": os.environ.get("SECRET_ENCRYPTION_KEYS", ""),
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "EUR"),
         # The time zone pages show times in, unless a user chose their own (IANA name).
         "SITE_TIMEZONE": os.environ.get("SITE_TIMEZONE", "UTC"),
@@ -82,14 +105,40 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         config.setdefault("PREFERRED_URL_SCHEME", "https")
     attempt = config["DISPATCH_CONNECT_TIMEOUT"] + config["DISPATCH_SEND_TIMEOUT"]
     if config["DISPATCH_LEASE_SECONDS"] <= attempt:
-        raise RuntimeError("DISPATCH_LEASE_SECONDS must be longer than one attempt "
-                           "(DISPATCH_CONNECT_TIMEOUT + DISPATCH_SEND_TIMEOUT).")
+        raise SettingsError("DISPATCH_LEASE_SECONDS must be longer than one attempt "
+                            "(DISPATCH_CONNECT_TIMEOUT + DISPATCH_SEND_TIMEOUT).")
     if zone_named(config["SITE_TIMEZONE"]) is None:
-        raise RuntimeError(f"SITE_TIMEZONE {config['SITE_TIMEZONE']!r} is not a time zone of this "
-                           "system; use an IANA name such as Europe/Amsterdam.")
-    if not config["SECRET_KEY"]:
-        if config["ENV"] in {"development", "testing"}:
-            config["SECRET_KEY"] = "dev-only-secret-not-for-production"
-        else:
-            raise RuntimeError("SECRET_KEY must be set outside development and tests.")
+        raise SettingsError(f"SITE_TIMEZONE {config['SITE_TIMEZONE']!r} is not a time zone of "
+                            "this system; use an IANA name such as Europe/Amsterdam.")
+    _check_secret_key(config)
+    _load_encryption_keys(config)
     return config
+
+
+def _check_secret_key(config: dict) -> None:
+    development = config["ENV"] in DEVELOPMENT_MODES
+    if not config["SECRET_KEY"]:
+        if not development:
+            raise SettingsError("SECRET_KEY is not set: give it a long random value, or set "
+                                "ORDERS_ENV=development to run with the public development "
+                                "key.")
+        config["SECRET_KEY"] = DEVELOPMENT_SECRET_KEY
+    elif config["SECRET_KEY"] == DEVELOPMENT_SECRET_KEY and not development:
+        raise SettingsError("SECRET_KEY is the development key published with the source: "
+                            "give it a long random value of your own.")
+
+
+def _load_encryption_keys(config: dict) -> None:
+    """SECRET_ENCRYPTION_KEYS as a list of keys, the first one encrypting. Development and tests
+    may go without: their key is derived from SECRET_KEY. Elsewhere an empty list means webhook
+    secrets cannot be stored or used, which app.services.stations and the sender say."""
+    text = config["SECRET_ENCRYPTION_KEYS"]
+    if isinstance(text, (list, tuple)):
+        text = ",".join(text)
+    try:
+        keys = encryption.parse_keys(text or "")
+    except ValueError as bad:
+        raise SettingsError(f"SECRET_ENCRYPTION_KEYS: {bad}") from None
+    if not keys and config["ENV"] in DEVELOPMENT_MODES:
+        keys = [encryption.derived_key(config["SECRET_KEY"])]
+    config["SECRET_ENCRYPTION_KEYS"] = keys

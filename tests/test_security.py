@@ -156,7 +156,7 @@ def test_sign_in_starts_a_new_session(client, waiter):
     assert client.get_cookie("session").value != before
     with client.session_transaction() as session:
         assert "planted" not in session
-        assert session["_user_id"] == str(waiter.id)
+        assert session["_user_id"] == f"{waiter.id}:{waiter.session_version}"
 
 
 def test_a_form_post_without_csrf_token_is_refused(variant, waiter):
@@ -244,3 +244,71 @@ def test_a_nul_character_is_refused_not_a_server_error(client, catalog, waiter, 
     assert r.status_code == 404 and r.mimetype == PROBLEM
     r = client.post("/sign-in", data={"user_name": "wai\x00ter", "password": PASSWORD})
     assert r.status_code == 400 and r.mimetype == "text/html"
+
+
+# --- caching of secrets and pages -------------------------------------------------------------
+
+def test_token_answers_are_never_stored(client, waiter):
+    signed_in = client.post("/api/auth", json={"userName": "waiter", "password": PASSWORD})
+    assert signed_in.status_code == 200
+    assert signed_in.headers["Cache-Control"] == "no-store"
+    refreshed = client.post("/api/auth/refresh", json={
+        "tokenId": signed_in.json["tokenId"], "refreshToken": signed_in.json["refreshToken"]})
+    assert refreshed.status_code == 200
+    assert refreshed.headers["Cache-Control"] == "no-store"
+
+
+def test_signed_in_pages_are_no_store_except_those_with_an_etag(client, catalog, waiter):
+    from tests.conftest import make_ticket
+
+    _, (order,) = make_ticket(waiter, catalog, ("BURGER", 1))
+    admin = make_user("boss", ["admin"])
+    client.post("/sign-in", data={"user_name": admin.user_name, "password": PASSWORD})
+    for path in ("/admin/users", "/admin/stations", "/admin/products", "/account/api-keys",
+                 "/admin/kiosk-links", "/kiosk", "/kiosk/Kitchen", "/api-docs",
+                 "/orders/no-such-order", f"/orders/{order.id}/delete"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(path, headers=headers)
+            assert response.mimetype == "text/html", path
+            assert response.headers["Cache-Control"] == "no-store", (path, headers)
+    # Answers with an ETag are asked again every time, but may be kept (app.http.etags).
+    for path in ("/orders", f"/orders/{order.id}"):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = client.get(path, headers=headers)
+            assert response.headers["ETag"], path
+            assert response.headers["Cache-Control"] == "private, no-cache", (path, headers)
+    # Redirects and the pages of signing in too: they carry the session's CSRF token.
+    assert client.post("/orders/x/status", data={}).headers["Cache-Control"] == "no-store"
+    client.post("/sign-out")
+    assert client.get("/sign-in").headers["Cache-Control"] == "no-store"
+    # Static files keep their own caching.
+    assert client.get("/static/js/app.js").headers.get("Cache-Control") != "no-store"
+
+
+# --- X-Forwarded-* only from a trusted proxy -------------------------------------------------
+
+def test_x_forwarded_proto_counts_only_with_proxy_fix_hops(variant, waiter):
+    https = {"X-Forwarded-Proto": "https"}
+    # No proxy trusted: a client saying "https" is still on plain HTTP and is redirected.
+    client = variant(HTTPS=True)
+    r = client.get("/sign-in", base_url="http://localhost", headers=https)
+    assert r.status_code == 302 and r.headers["Location"] == "https://localhost/sign-in"
+    assert "Strict-Transport-Security" not in r.headers
+    r = variant().get("/sign-in", headers=https)
+    assert r.status_code == 200 and "Strict-Transport-Security" not in r.headers
+    # One proxy trusted: its word counts.
+    r = variant(HTTPS=True, PROXY_FIX_HOPS=1).get("/sign-in", headers=https)
+    assert r.status_code == 200 and "Strict-Transport-Security" in r.headers
+
+
+def test_gunicorn_trusts_no_forwarded_header_itself():
+    # gunicorn would otherwise set the scheme from X-Forwarded-Proto for any process on the
+    # host; only the app's ProxyFix (PROXY_FIX_HOPS) reads those headers.
+    import runpy
+
+    from gunicorn.config import Config
+
+    settings = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    config = Config()
+    config.set("forwarded_allow_ips", settings["forwarded_allow_ips"])
+    assert config.forwarded_allow_ips == []

@@ -9,19 +9,23 @@ from app.http.json import format_datetime
 from app.services import users
 
 
-def _token_pair(issued) -> dict:
+def _token_pair(issued):
+    """The answer carrying a new token pair. `no-store`: no cache, shared or the client's own,
+    may keep the secrets (RFC 6749, 5.1)."""
     token, token_id, refresh = issued
-    return {"tokenId": token_id, "refreshToken": refresh,
-            "expiresAt": format_datetime(token.expires_at),
-            "user": signed_in_user_json(token.user, token.device)}
+    response = jsonify({"tokenId": token_id, "refreshToken": refresh,
+                        "expiresAt": format_datetime(token.expires_at),
+                        "user": signed_in_user_json(token.user, token.device)})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/auth")
 @guarded(PUBLIC)
 def sign_in():
     body = parse_body(SignIn)
-    return jsonify(_token_pair(users.sign_in(
-        user_name=body.user_name, password=body.password, device_name=body.device_name)))
+    return _token_pair(users.sign_in(
+        user_name=body.user_name, password=body.password, device_name=body.device_name))
 
 
 @bp.get("/auth")
@@ -34,8 +38,7 @@ def signed_in_user():
 @guarded(PUBLIC)
 def refresh():
     body = parse_body(Refresh)
-    return jsonify(_token_pair(users.refresh_token(token_id=body.token_id,
-                                                   refresh=body.refresh_token)))
+    return _token_pair(users.refresh_token(token_id=body.token_id, refresh=body.refresh_token))
 
 
 @bp.delete("/auth")

@@ -1,2 +1,2 @@
 """The rules that need neither Flask nor a database: statuses, rights, money, the NData query
-parser and the domain errors."""
+parser, the domain errors and the encryption of stored secrets."""

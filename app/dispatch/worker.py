@@ -18,6 +18,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from app.core import encryption
 from app.dispatch import payloads, senders
 from app.extensions import db
 from app.models import utcnow
@@ -186,10 +187,23 @@ def send(claimed: dispatch.Claimed, payload: bytes, config) -> senders.Attempt:
         return senders.send_to_printer(
             claimed.address or "", payload, connect_timeout=config["DISPATCH_CONNECT_TIMEOUT"],
             send_timeout=config["DISPATCH_SEND_TIMEOUT"])
+    try:
+        secret = signing_secret(claimed, config["SECRET_ENCRYPTION_KEYS"])
+    except (encryption.KeysMissing, encryption.Undecryptable) as error:
+        # Nothing was sent: a plain failure the history shows, retried like any other.
+        return senders.Attempt(ok=False, status_code=None, duration_ms=0,
+                               error=f"could not sign it: {error}"[:200])
     return senders.post_webhook(
-        claimed.address or "", payload, secret=claimed.secret or "",
+        claimed.address or "", payload, secret=secret,
         headers=payloads.webhook_headers(claimed),
         timeout=config["DISPATCH_CONNECT_TIMEOUT"] + config["DISPATCH_SEND_TIMEOUT"])
+
+
+def signing_secret(claimed: dispatch.Claimed, keys) -> str:
+    """The station's secret in clear, for this one signature; it is kept only encrypted."""
+    if claimed.encrypted_secret is not None:
+        return encryption.decrypt(claimed.encrypted_secret, keys)
+    return claimed.plain_secret or ""
 
 
 def dispatcher_for(app: Flask) -> Dispatcher:

@@ -7,9 +7,15 @@ and the small amount of JavaScript lives in static/js/.
 
 The headers are the same on every answer, so they are written out once at start and added as
 one list; a per-request policy builder (Flask-Talisman, used before) cost about 70 µs a request,
-a tenth of an API page. The HTTPS rules are Flask-Talisman's: a request counts as HTTPS when it
-came over TLS or a proxy says so in X-Forwarded-Proto; HSTS goes on those answers only, and with
-HTTPS on, a plain-HTTP request is redirected (302) unless its view allows plain HTTP.
+a tenth of an API page. A request counts as HTTPS when its scheme is https: it came over TLS,
+or PROXY_FIX_HOPS is set and the trusted proxy said so in X-Forwarded-Proto (ProxyFix puts it in
+the scheme). Without PROXY_FIX_HOPS no X-Forwarded-* header counts, since any client can send
+one. HSTS goes on HTTPS answers only, and with HTTPS on, a plain-HTTP request is redirected (302)
+unless its view allows plain HTTP.
+
+Every HTML answer is `Cache-Control: no-store` (it shows a person's orders and carries a CSRF
+token, and must not be kept by a shared computer's browser after sign-out), except the pages
+answered with an ETag for conditional GETs, which app.http.etags marks `private, no-cache`.
 """
 from flask import Flask, current_app, redirect, request
 from werkzeug.exceptions import BadRequest, NotFound, RequestEntityTooLarge
@@ -58,12 +64,13 @@ def register_security(app: Flask) -> None:
     app.before_request(refuse_oversized_body)
     app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
+    app.after_request(keep_pages_out_of_caches)
 
 
 def is_https(environ) -> bool:
-    """Whether a request came over HTTPS: over TLS, or through a proxy that says so."""
-    return (environ.get("wsgi.url_scheme") == "https"
-            or environ.get("HTTP_X_FORWARDED_PROTO") == "https")
+    """Whether a request came over HTTPS: over TLS, or through a trusted proxy that says so
+    (ProxyFix, with PROXY_FIX_HOPS set, has then made the scheme https)."""
+    return environ.get("wsgi.url_scheme") == "https"
 
 
 def allow_plain_http(view):
@@ -87,6 +94,13 @@ def add_security_headers(response):
     response.headers.extend(SECURITY_HEADERS)
     if is_https(request.environ):
         response.headers.add(*HSTS)
+    return response
+
+
+def keep_pages_out_of_caches(response):
+    if (response.mimetype == "text/html" and "ETag" not in response.headers
+            and request.endpoint != "static"):
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

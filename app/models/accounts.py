@@ -33,6 +33,14 @@ class User(UserMixin, db.Model):
     # (None: the order list; "expo"; or "station:<name>", a station's screen).
     time_zone: Mapped[str | None] = mapped_column(String(64))
     home_screen: Mapped[str | None] = mapped_column(String(100))
+    # Every dashboard session and remember-me cookie carries the value it was signed in at;
+    # moving it on (sign out everywhere, a new password, other rights, deactivation) makes
+    # all of them stale at once (app.services.users.load_session_user).
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session and signs into the remember-me cookie."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def rights(self) -> list[str]:

@@ -2,7 +2,7 @@
 named counters."""
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -17,7 +17,11 @@ class Station(db.Model):
     type: Mapped[str] = mapped_column(String(20), default="display")
     address: Mapped[str | None] = mapped_column(String(255))
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
-    secret: Mapped[str | None] = mapped_column(String(255))
+    # The webhook signing secret, encrypted (app.core.encryption); only the sender decrypts it.
+    encrypted_secret: Mapped[str | None] = mapped_column(Text)
+    # A secret saved before secrets were encrypted, still in plain text until `flask
+    # rotate-secrets` encrypts it; nothing writes it any more.
+    plain_secret: Mapped[str | None] = mapped_column("secret", String(255))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

@@ -111,7 +111,10 @@ class Claimed:
     station_name: str
     station_type: str
     address: str | None
-    secret: str | None
+    # The station's secret as stored: encrypted, or (saved before secrets were encrypted and
+    # not yet through `flask rotate-secrets`) plain. The sender decrypts it to sign.
+    encrypted_secret: str | None
+    plain_secret: str | None
     settings: dict
     requested_by: str | None
 
@@ -162,7 +165,8 @@ def claim(job_id: int, *, now: datetime, lease_seconds: float) -> Claimed | None
                        delivery_id=job.delivery_id, order_id=job.order_id,
                        order_number=job.order.number, station_name=station.name,
                        station_type=station.type, address=station.address,
-                       secret=station.secret, settings=dict(station.settings or {}),
+                       encrypted_secret=station.encrypted_secret,
+                       plain_secret=station.plain_secret, settings=dict(station.settings or {}),
                        requested_by=job.requested_by)
 
 

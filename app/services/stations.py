@@ -1,6 +1,12 @@
-"""Stations (the sources' order endpoints): where items are routed and dispatched."""
-from sqlalchemy import exists, select, update
+"""Stations (the sources' order endpoints): where items are routed and dispatched.
 
+A station's secret (a webhook's signing key) is write-only and kept encrypted under
+SECRET_ENCRYPTION_KEYS (app.core.encryption); only the sender decrypts it, to sign a delivery.
+"""
+from flask import current_app
+from sqlalchemy import exists, or_, select, update
+
+from app.core import encryption
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
@@ -35,8 +41,10 @@ def get_station(name: str) -> Station:
     return station
 
 
-def _validate(name, type_, address, settings, secret) -> list[FieldError]:
-    """Field errors; `secret` is the one the station will have (given, or kept)."""
+def _validate(name, type_, address, settings, secret, *, keeps_secret=False
+              ) -> list[FieldError]:
+    """Field errors; `secret` is a new secret or None, `keeps_secret` whether the station keeps
+    a webhook secret it has already."""
     errors = []
     if not name or not name.strip() or len(name) > 80 or "/" in name:
         errors.append(FieldError("name", "A name of 1 to 80 characters without '/' is required."))
@@ -61,10 +69,18 @@ def _validate(name, type_, address, settings, secret) -> list[FieldError]:
         errors += [FieldError("settings", message) for message in check_settings(settings or {})]
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
-    elif type_ == "webhook" and len(secret or "") < SECRET_MIN:
+    elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None
+                                 else not keeps_secret):
         errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
                                            f"{SECRET_MIN} characters to sign its deliveries."))
     return errors
+
+
+def _encrypt(secret: str) -> str:
+    try:
+        return encryption.encrypt(secret, current_app.config["SECRET_ENCRYPTION_KEYS"])
+    except encryption.KeysMissing:
+        raise Conflict(encryption.MISSING, member_name="secret") from None
 
 
 def _check_name_free(session, name: str, other_than: int | None = None) -> None:
@@ -80,10 +96,11 @@ def create_station(*, name: str, type: str = "display", is_active: bool = True,
     errors = _validate(name, type, address, settings, secret)
     if errors:
         raise Invalid(errors)
+    encrypted = _encrypt(secret) if secret is not None else None
     with write_transaction() as session:
         _check_name_free(session, name.strip())
         station = Station(name=name.strip(), type=type, is_active=is_active, address=address,
-                          settings=dict(settings or {}), secret=secret, version=1)
+                          settings=dict(settings or {}), encrypted_secret=encrypted, version=1)
         session.add(station)
         _bump_stations_version(session)
     return station
@@ -98,8 +115,12 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
             select(Station).where(Station.name == current_name).with_for_update())
         if station is None:
             raise NotFound(f"No station named {current_name!r}.")
-        errors = _validate(name, type, address, settings,
-                           secret if secret is not None else station.secret)
+        # A webhook's kept secret was checked when it was set; one kept from another type of
+        # station was not (and is stored encrypted, so its length is not read again): a station
+        # that becomes a webhook is given its secret.
+        keeps_secret = station.type == "webhook" and (
+            station.encrypted_secret is not None or station.plain_secret is not None)
+        errors = _validate(name, type, address, settings, secret, keeps_secret=keeps_secret)
         if errors:
             raise Invalid(errors)
         check_version(station.version, version)
@@ -107,7 +128,7 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
         station.name, station.type, station.is_active = name.strip(), type, is_active
         station.address, station.settings = address, dict(settings or {})
         if secret is not None:
-            station.secret = secret
+            station.encrypted_secret, station.plain_secret = _encrypt(secret), None
         station.version += 1
         _bump_stations_version(session)
     return station
@@ -139,3 +160,37 @@ def delete_station(name: str, *, version: int | None = None) -> None:
                            member_name="name")
         session.delete(station)
         _bump_stations_version(session)
+
+
+def encrypt_station_secrets() -> int:
+    """Encrypt every station's secret under the first key of SECRET_ENCRYPTION_KEYS: those
+    encrypted under an older key again, those saved in plain text before secrets were
+    encrypted for the first time (`flask rotate-secrets`). One transaction: if any secret
+    cannot be opened with the keys given, nothing changes. Returns how many were encrypted.
+
+    Station versions do not move: a secret is part of no answer, and a form drawn before still
+    keeps the secret when saved."""
+    keys = current_app.config["SECRET_ENCRYPTION_KEYS"]
+    with write_transaction() as session:
+        stations = list(session.scalars(
+            select(Station).where(or_(Station.encrypted_secret.is_not(None),
+                                      Station.plain_secret.is_not(None)))
+            .order_by(Station.id).with_for_update()))
+        unreadable = []
+        for station in stations:
+            try:
+                if station.encrypted_secret is not None:
+                    station.encrypted_secret = encryption.reencrypt(station.encrypted_secret,
+                                                                    keys)
+                else:
+                    station.encrypted_secret = encryption.encrypt(station.plain_secret, keys)
+                station.plain_secret = None
+            except encryption.KeysMissing:
+                raise Conflict(encryption.MISSING, member_name="secret") from None
+            except encryption.Undecryptable:
+                unreadable.append(station.name)
+        if unreadable:
+            raise Conflict(f"No key in SECRET_ENCRYPTION_KEYS opens the secret of "
+                           f"{', '.join(unreadable)}; nothing was changed.",
+                           member_name="secret")
+    return len(stations)

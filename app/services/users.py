@@ -1,7 +1,12 @@
-"""Users, passwords and API tokens.
+"""Users, passwords, dashboard sessions and API tokens.
 
 Passwords are hashed with argon2. Tokens are random and long, so a SHA-256 of each is enough to
 store: an attacker holding the table cannot turn a hash back into a usable token.
+
+A dashboard session (and its remember-me cookie) names the user and their session version
+("<id>:<version>", User.get_id). Moving the version on ends every such session at once: signing
+out everywhere does, and so do a new password, other rights and deactivation, since each means
+the sessions signed in before no longer speak for the person as they now are.
 """
 import hashlib
 import secrets
@@ -64,6 +69,8 @@ def save_user(*, user_name: str, password: str, name: str | None = None,
             session.add(user)
         else:
             user.version += 1  # an admin's form drawn before this is now stale
+            # A new password (and perhaps other rights): the sessions signed in before end.
+            user.session_version += 1
             if name:
                 user.name = name
         user.password_hash = password_hash
@@ -153,7 +160,11 @@ def update_user(*, user: User, user_id: int, name: str, rights, is_active: bool,
         if target is None:
             raise NotFound("No such user.")
         check_version(target.version, version)
+        ends_sessions = (bool(password_hash) or target.rights != parsed_rights
+                         or (target.is_active_user and not is_active))
         target.version += 1
+        if ends_sessions:
+            target.session_version += 1
         target.name = name.strip()
         target.rights = parsed_rights
         target.is_active_user = bool(is_active)
@@ -167,6 +178,32 @@ def get_user(user_id) -> User | None:
         return db.session.get(User, int(user_id))
     except (TypeError, ValueError):
         return None
+
+
+def load_session_user(session_id) -> User | None:
+    """The user a dashboard session or remember-me cookie speaks for ("<id>:<session version>",
+    User.get_id), or None when it is stale: signed in before the version moved on, in the form
+    used before versions existed, or for a user who can no longer sign in."""
+    user_id, colon, version = str(session_id or "").partition(":")
+    if not colon or not user_id.isdigit() or not version.isdigit():
+        return None
+    # populate_existing: the user may already be in this database session from before the
+    # version moved on; the check must see the stored version.
+    user = db.session.get(User, int(user_id), populate_existing=True)
+    if user is None or user.session_version != int(version) or not user.is_active:
+        return None
+    return user
+
+
+def end_all_sessions(*, user) -> User:
+    """Sign the user out of every browser: each session and remember-me cookie they hold, this
+    one included, is refused from its next request on."""
+    with write_transaction() as session:
+        target = session.scalar(select(User).where(User.id == user.id).with_for_update())
+        if target is None:
+            raise NotFound("No such user.")
+        target.session_version += 1
+    return target
 
 
 def check_password(user_name: str, password: str) -> User:

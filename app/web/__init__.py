@@ -6,7 +6,7 @@ from app.core import rights as R
 from app.core import status as S
 from app.dispatch.slips import SETTINGS
 from app.extensions import login_manager
-from app.services.users import get_user
+from app.services.users import load_session_user
 from app.web.times import local_time, viewer_zone_name
 
 # How a customer reads an order's status: one word for the whole order, none of the floor's.
@@ -20,7 +20,7 @@ def register_views(app: Flask) -> None:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see this page."
     login_manager.login_message_category = "info"
-    login_manager.user_loader(get_user)
+    login_manager.user_loader(load_session_user)
     login_manager.unauthorized_handler(errors.sign_in_first)
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)

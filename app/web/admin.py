@@ -25,6 +25,7 @@ from app.services import dispatch
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
+from app.web.auth import keep_this_session
 from app.web.forms import EmptyForm, form_errors, require_submitted, show_once, take_shown
 from app.web.htmx import is_fragment_request, redirect, render
 
@@ -169,6 +170,7 @@ def edit_user(user_id):
     form = EditUserForm(data=_user_data(user))
     errors, status, message = [], 200, None
     if request.method == "POST":
+        my_session_version = current_user.session_version
         try:
             saved, errors, status = _attempt(form, lambda: user_service.update_user(
                 user=current_user, user_id=user.id, name=form.name.data,
@@ -179,6 +181,9 @@ def edit_user(user_id):
             form = EditUserForm(formdata=None, data=_user_data(user))
             saved, status, message = None, 409, STALE.format(what=f"User {user.user_name}")
         if saved:
+            if saved.id == current_user.id and saved.session_version != my_session_version:
+                # A new password of one's own ends one's other sessions, not this one.
+                keep_this_session(saved)
             flash(f"User {saved.user_name} was saved.")
             return redirect(url_for("admin.users"))
     return render("admin/edit_user.html", status=status, form=form, errors=errors,

@@ -3,7 +3,7 @@ kiosk links. Handlers translate; app.services.kiosk decides who may see and chan
 from functools import wraps
 
 from flask import Blueprint, flash, make_response, request, session, url_for
-from flask_login import current_user, login_required, logout_user
+from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
@@ -12,6 +12,7 @@ from app.core.errors import FieldError, Forbidden, Invalid
 from app.extensions import login_manager
 from app.services import kiosk, kiosk_links
 from app.services.stations import list_stations
+from app.web.auth import end_this_session
 from app.web.forms import require_submitted, show_once, take_shown
 from app.web.htmx import is_fragment_request, redirect, render
 
@@ -19,6 +20,9 @@ bp = Blueprint("kiosk", __name__)
 bp.add_app_template_global(age_text, "card_age")  # the expo screen's cards, drawn whole
 bp.add_app_template_global(age_css, "card_age_css")
 SESSION_KEY = "kiosk_link_id"
+# A link opened while a person is signed in waits here (its id, never its secret) for them to
+# say whether this browser should become the screen.
+PENDING_KEY = "kiosk_link_to_open"
 EXPO_CHOICE = ""  # station names are never empty, so this can only mean the expo screen
 
 
@@ -53,17 +57,42 @@ def with_viewer(view):
 
 
 def _open_link(secret: str):
-    link = kiosk_links.open_kiosk_link(secret=secret)
-    # The browser becomes a kiosk: whoever was signed in on it is signed out, so a person's
-    # session never stays behind on a shared wall screen.
-    session.clear()
-    logout_user()
-    session[SESSION_KEY] = link.id
+    link = kiosk_links.open_kiosk_link(secret=secret)  # Forbidden for a bad or revoked one
+    if current_user.is_authenticated:
+        # Becoming a screen signs the person out; a link opened by mistake (or sent to them by
+        # someone else) must not do that silently, so ask first.
+        session[PENDING_KEY] = link.id
+        return redirect(url_for("kiosk.confirm_open"))
+    return _become_screen(kiosk_links.get_kiosk_actor(link.id))
+
+
+def _become_screen(actor: kiosk_links.KioskActor):
+    # Whoever was signed in on this browser is signed out (session and remember-me cookie), so
+    # a person's session never stays behind on a shared wall screen.
+    end_this_session()
+    session[SESSION_KEY] = actor.link_id
     session.permanent = True  # the screen's browser may restart; the link should hold
     # The clean URL: the secret must not stay in the address bar or the history.
-    if link.is_expo:
+    if actor.target == kiosk_links.EXPO:
         return redirect(url_for("kiosk.expo"))
-    return redirect(url_for("kiosk.station", station_name=link.station.name))
+    return redirect(url_for("kiosk.station", station_name=actor.target))
+
+
+@bp.route("/open-kiosk-link", methods=["GET", "POST"])
+def confirm_open():
+    """Ask a signed-in person whether this browser should become the kiosk link's screen."""
+    actor = kiosk_links.get_kiosk_actor(session.get(PENDING_KEY))
+    if actor is None:
+        raise Forbidden("This kiosk link is not valid any more: it was revoked, or was never "
+                        "opened in this browser. Open the link again.")
+    if request.method == "GET":
+        return render("kiosk/confirm_open.html", link=actor, expo=kiosk_links.EXPO)
+    require_submitted()
+    session.pop(PENDING_KEY, None)
+    if request.form.get("choice") == "screen":
+        return _become_screen(actor)
+    flash("You are still signed in; this browser did not become a kiosk screen.")
+    return redirect(url_for("orders.list_orders"))
 
 
 def _screen(page: str, fragment: str, viewer, board):

@@ -36,7 +36,7 @@ def open_menu(page, name):
 
 def sign_out(page, name):
     open_menu(page, name)
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 

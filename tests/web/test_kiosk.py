@@ -276,13 +276,52 @@ def test_a_bad_key_is_refused_and_a_key_for_another_station_goes_to_its_own(
     assert response.status_code == 303 and response.headers["Location"] == "/kiosk/Kitchen"
 
 
-def test_opening_a_kiosk_link_signs_the_browser_out_of_the_dashboard(client, shift,
+def test_a_kiosk_link_opened_while_signed_in_asks_before_signing_out(client, shift,
                                                                      kitchen_link, manager):
     sign_in(client, manager)
-    assert client.get("/orders").status_code != 302
-    as_kiosk(client, kitchen_link[1])
+    assert client.get("/orders").status_code == 200
+    asked = client.get(f"/kiosk/Kitchen?key={kitchen_link[1]}")
+    assert asked.status_code == 303 and asked.headers["Location"] == "/open-kiosk-link"
+    page = client.get("/open-kiosk-link")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Make this browser a kiosk screen?" in html
+    assert 'name="csrf_token"' in html and 'value="screen"' in html and 'value="stay"' in html
+    assert kitchen_link[1] not in html  # the secret is not repeated in the page
+    assert page.headers["Cache-Control"] == "no-store"
+    # Nothing happened yet: still the person, not a screen.
+    assert client.get("/orders").status_code == 200
+    assert client.get("/kiosk/Bar").status_code == 200
+
+    # Staying signed in leaves the browser as it was.
+    stay = client.post("/open-kiosk-link", data={"choice": "stay"})
+    assert stay.status_code == 303 and stay.headers["Location"] == "/orders"
+    assert client.get("/orders").status_code == 200
+    assert client.post("/open-kiosk-link", data={"choice": "screen"}).status_code == 403
+
+    # Asked again and confirmed: the person is signed out and the browser is the screen.
+    client.get(f"/kiosk/Kitchen?key={kitchen_link[1]}")
+    opened = client.post("/open-kiosk-link", data={"choice": "screen"})
+    assert opened.status_code == 303 and opened.headers["Location"] == "/kiosk/Kitchen"
     assert client.get("/orders").status_code == 302
+    assert client.get("/kiosk/Kitchen").status_code == 200
     assert client.get("/kiosk/Bar").status_code == 403
+
+
+def test_the_kiosk_confirmation_needs_the_csrf_token(app, client, shift, kitchen_link, manager):
+    sign_in(client, manager)
+    client.get(f"/kiosk/Kitchen?key={kitchen_link[1]}")
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        html = client.get("/open-kiosk-link").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        assert client.post("/open-kiosk-link", data={"choice": "screen"}).status_code == 400
+        assert client.get("/orders").status_code == 200  # still the person, not a screen
+        confirmed = client.post("/open-kiosk-link", data={"choice": "screen",
+                                                          "csrf_token": token})
+        assert confirmed.status_code == 303
+        assert client.get("/orders").status_code == 302
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
 
 
 def test_an_expo_link_opens_the_expo_only(client, shift, admin):
