@@ -29,8 +29,9 @@ NEXT_MAX_LENGTH = 2000
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after signing in: `target` when it is a path of this site, else the order
-    list. The one place that decides it; its answer goes into Location and HX-Location.
+    """Where to go after signing in: `target` when it is a path of this site, else the
+    person's home screen ("/"). The one place that decides it; its answer goes into Location
+    and HX-Location.
 
     Browsers read a backslash as a slash and drop tabs and line breaks from URLs, so
     `/\\evil.example` and `/<tab>/evil.example` would both lead to another site: only a path that
