@@ -53,6 +53,8 @@ def test_sign_out_everywhere_ends_another_browsers_session_and_remember_cookie(
         assert opens_the_orders(browser, url, session)
         assert opens_the_orders(browser, url, remember)
 
+        # The person's own menu in the top bar holds the sign-out buttons.
+        page.locator("header.topbar details.account summary").click()
         page.get_by_role("button", name="Sign out everywhere").click()
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
         expect(page.locator("#messages")).to_contain_text("signed out on every browser")
