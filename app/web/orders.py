@@ -55,13 +55,18 @@ def _day(text: str) -> date | None:
         return None
 
 
+NUMBER_MAX = 2**31 - 1  # the orders.number column's range
+
+
 def filter_errors(filters: dict) -> list[FieldError]:
     """What is wrong with the filters, in the form's words (its labels, its formats)."""
     errors = []
     if filters["status"] and S.canonical(filters["status"]) is None:
         errors.append(FieldError("status", f"Status: choose one of {', '.join(S.ALL)}."))
-    if filters["number"] and not filters["number"].isdigit():
+    if filters["number"] and not (filters["number"].isascii() and filters["number"].isdigit()):
         errors.append(FieldError("number", "Number: enter an order number, such as 12."))
+    elif filters["number"] and int(filters["number"]) > NUMBER_MAX:
+        errors.append(FieldError("number", f"Number: order numbers go up to {NUMBER_MAX}."))
     for field, label in (("from", "From"), ("to", "To")):
         if filters[field] and _day(filters[field]) is None:
             errors.append(FieldError(field, f"{label}: enter a date as year-month-day, such "
