@@ -1,1 +1,1 @@
-"""The benchmark harness of issue 8: `make bench`, or `python -m bench.run --help`."""
+"""The benchmark harness: `make bench`, or `python -m bench.run --help`."""

@@ -1,4 +1,4 @@
-"""How many SQL statements each route of the benchmark (bench/rows.py) runs, pinned (issue 8).
+"""How many SQL statements each route of the benchmark (bench/rows.py) runs, pinned.
 
 Each route is counted with few orders and with many more, and must run the same, pinned number
 of statements both times: a loop that loads something per order or per item (an N+1) fails

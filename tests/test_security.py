@@ -1,4 +1,4 @@
-"""Security promises (issue 7): headers and CSP, cookie flags, a fresh session on sign-in, CSRF,
+"""Security promises: headers and CSP, cookie flags, a fresh session on sign-in, CSRF,
 request size limits, proxies, secrets stored as hashes, and no internals in any error answer."""
 import re
 from pathlib import Path

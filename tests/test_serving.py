@@ -1,4 +1,4 @@
-"""Serving (issue 7): gunicorn with 4 workers on PostgreSQL, as `make serve` runs it.
+"""Serving: gunicorn with 4 workers on PostgreSQL, as `make serve` runs it.
 
 The server starts on an empty database (the migrations run at start-up), answers /health, and
 takes hundreds of concurrent status changes and ticket updates over loopback. Afterwards
