@@ -111,7 +111,7 @@ def _show(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
-def _int_range(member: Member) -> tuple[int, int]:
+def int_range(member: Member) -> tuple[int, int]:
     """The whole numbers the member's column holds on every database."""
     sql_type = member.sql_type if member.sql_type is not None else Integer()
     bits = (64 if isinstance(sql_type, BigInteger) else
@@ -131,7 +131,7 @@ def expected_value(member: Member) -> str:
     if member.type == "enum":
         return "one of " + ", ".join(member.choices)
     if member.type == "int":
-        low, high = _int_range(member)
+        low, high = int_range(member)
         return f"a whole number from {low} to {high}, such as 42"
     if member.type == "decimal":
         limit, scale = _decimal_range(member)
@@ -158,7 +158,7 @@ def _parse_value(member: Member, text: str):
             if "\x00" in text:
                 raise _BadValue(f"{_show(text)} contains a NUL character.")
             return text
-        if kind == "int" and (number := _parse_int(text, *_int_range(member))) is not None:
+        if kind == "int" and (number := _parse_int(text, *int_range(member))) is not None:
             return number
         if kind == "decimal" and _DECIMAL.fullmatch(text):
             # Only values the column can hold: on SQLite a comparison with more decimals than

@@ -10,7 +10,7 @@ from app.caching import list_rows
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
-from app.core.query import parse_query
+from app.core.query import int_range, parse_query
 from app.services import dispatch, history, order_status, orders, processing, stations
 from app.web.account import home_url
 from app.web.conditional import page_etag, tagged_page, unchanged_page
@@ -55,7 +55,8 @@ def _day(text: str) -> date | None:
         return None
 
 
-NUMBER_MAX = 2**31 - 1  # the orders.number column's range
+# The highest order number a filter may name: the query parser's bound for the member.
+NUMBER_MAX = int_range(next(m for m in orders.ORDER_QUERY.members if m.name == "number"))[1]
 
 
 def filter_errors(filters: dict) -> list[FieldError]:
