@@ -99,9 +99,11 @@ def kiosk_links(admin: Browser, screens: list[tuple[str, str]]) -> list[str]:
     links = []
     for station, name in screens:
         # The page that answers the form carries a fresh form, and its token serves the next.
-        _, _, page = admin.post_form("/admin/kiosk-links", {
+        status, headers, page = admin.post_form("/admin/kiosk-links", {
             "csrf_token": csrf_token(page), "name": name, "target": station},
-            expect=(200, 201))
+            expect=(200, 201, 303))
+        if status == 303:  # the new link is shown once, on the page the form leads to
+            _, _, page = admin.get(urlsplit(headers["Location"]).path or "/admin/kiosk-links")
         match = SECRET_URL.search(page)
         if not match:
             raise SetupError("The kiosk link page showed no link.")
