@@ -144,7 +144,7 @@ def test_make_run_sets_development_mode_explicitly(tmp_path):
     assert run.returncode == 0, run.stderr
     calls = log.read_text().splitlines()
     assert [c.split(" ", 3)[3] for c in calls] == [
-        "db upgrade", "seed-demo --if-empty", "run --host 127.0.0.1 --port 5000 --with-threads"]
+        "check-database", "db upgrade", "seed-demo --if-empty", "run --host 127.0.0.1 --port 5000 --with-threads"]
     assert all(c.startswith("development --app wsgi ") for c in calls), calls
 
 
