@@ -4,7 +4,7 @@ import os
 from flask import Flask
 
 from app.config import load_config
-from app.db.engine import engine_options, install_postgres_hooks, install_sqlite_hooks
+from app.db.engine import engine_options, install_sqlite_hooks
 from app.extensions import csrf, db, login_manager, migrate
 from app.http.json import OrdersJSONProvider
 from app.http.limits import register_limits
@@ -17,9 +17,8 @@ def create_app(overrides: dict | None = None) -> Flask:
                 template_folder="../templates", static_folder="../static")
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, overrides))
-    app.config.setdefault(
-        "SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
-    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS",
+                          engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config))
     app.json = OrdersJSONProvider(app)
     register_request_logs(app)  # first, so every request has its id before anything refuses it
     register_extensions(app)
@@ -42,7 +41,6 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     with app.app_context():
         install_sqlite_hooks(db.engine)
-        install_postgres_hooks(db.engine)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -91,6 +91,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
         "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
         "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
+        # Database waits, in seconds (app.db.engine): a row lock not had in time answers 423
+        # (SQLite: its busy timeout); a statement running longer is cancelled (PostgreSQL);
+        # connecting, or waiting for a pooled connection, gives up after the last.
+        "DB_LOCK_TIMEOUT": _seconds("DB_LOCK_TIMEOUT", 10),
+        "DB_STATEMENT_TIMEOUT": _seconds("DB_STATEMENT_TIMEOUT", 30),
+        "DB_CONNECT_TIMEOUT": _seconds("DB_CONNECT_TIMEOUT", 5),
         # Serialised orders each process keeps (app.caching.order_documents), in bytes.
         "ORDER_DOCUMENT_BYTES": int(os.environ.get("ORDER_DOCUMENT_BYTES", 16 * 1024 * 1024)),
         # Drawn dashboard rows and kiosk cards each process keeps (app.caching), in bytes.

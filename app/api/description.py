@@ -60,6 +60,8 @@ ERRORS = {
     422: "This Idempotency-Key was used before for a different request.",
     423: "The resource is busy; retry shortly (errorCode 5).",
     429: "Too many sign-in attempts for this account or from this address; see Retry-After.",
+    503: "The database did not answer in time (connection lost, statement timeout); nothing "
+         "was changed. Retry after Retry-After seconds (errorCode 5).",
 }
 
 INTRODUCTION = """\
@@ -270,6 +272,7 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
         codes.add(422)
     if endpoint in limits.SIGN_IN_ENDPOINTS:
         codes |= {401, 429}
+    codes.add(503)  # every operation reads the database, if only to check the token
     for code in sorted(codes):
         responses[str(code)] = {"description": ERRORS[code],
                                 "headers": header_refs(*ERROR_HEADERS.get(code, ())),

@@ -48,7 +48,7 @@ RESPONSE_HEADERS = {
 }
 
 # The headers of error answers beyond X-Request-Id, by status.
-ERROR_HEADERS = {401: (AUTHENTICATE,), 429: (RETRY_AFTER,)}
+ERROR_HEADERS = {401: (AUTHENTICATE,), 429: (RETRY_AFTER,), 503: (RETRY_AFTER,)}
 
 
 def header_refs(*names: str) -> dict:

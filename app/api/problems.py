@@ -2,11 +2,12 @@
 import logging
 
 from flask import g, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.api import bp
 from app.core import errors as E
+from app.db.errors import RETRY_AFTER_SECONDS, failure_kind, reason, release_session
 from app.http.idempotency import KeyReused
 
 log = logging.getLogger(__name__)
@@ -63,11 +64,6 @@ def domain_error(error: E.DomainError):
     return problem(500, "Internal server error")
 
 
-def is_lock_timeout(error: OperationalError) -> bool:
-    text = str(getattr(error, "orig", error)).lower()
-    return "database is locked" in text or "lock timeout" in text or "deadlock" in text
-
-
 # Errors raised inside API views meet these handlers; routing errors (an unknown /api path,
 # a wrong method) reach the app-wide handlers of app.web.errors, which hand /api paths here.
 
@@ -89,13 +85,21 @@ def integrity_error(error: IntegrityError):
                                     "reload and try again.")
 
 
-@bp.errorhandler(OperationalError)
-def database_busy(error: OperationalError):
-    if is_lock_timeout(error):
-        # The driver's first line says which (lock timeout, deadlock); never the SQL.
-        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
-        log.warning("lock timeout on %s %s: %s", request.method, request.path, reason)
+@bp.errorhandler(DBAPIError)
+def database_error(error: DBAPIError):
+    kind = failure_kind(error)
+    release_session()
+    if kind == "locked":
+        log.warning("lock timeout on %s %s: %s", request.method, request.path, reason(error))
         return problem(423, "Resource locked", "The resource is busy; retry shortly.")
+    if kind == "unavailable":
+        log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                    reason(error))
+        response = problem(503, "Service unavailable",
+                           "The database did not answer in time; nothing was changed. "
+                           "Retry shortly.", error_code=5)
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     return unexpected(error)
 
 

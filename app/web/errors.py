@@ -7,11 +7,12 @@ from urllib.parse import urlsplit
 from flask import Flask, current_app, flash, request, session, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from app.api import problems
 from app.core import errors as E
+from app.db.errors import RETRY_AFTER_SECONDS, failure_kind, reason, release_session
 from app.web.forms import SignInForm
 from app.web.htmx import (
     is_fragment_request,
@@ -28,7 +29,7 @@ log = logging.getLogger(__name__)
 TITLES = {400: "Bad request", 401: "Sign in first", 403: "Not allowed",
           404: "Not found", 405: "Not allowed here", 409: "Conflict",
           413: "Too large", 422: "Check the form", 423: "Busy", 429: "Slow down",
-          500: "Something went wrong"}
+          500: "Something went wrong", 503: "Try again in a moment"}
 STATUS_OF = ((E.Invalid, 422), (E.Unauthenticated, 401), (E.Forbidden, 403),
              (E.NotFound, 404), (E.VersionMismatch, 409), (E.Conflict, 409), (E.Locked, 423))
 SESSION_ENDED = "Your session ended. Sign in again to go on where you were."
@@ -107,12 +108,21 @@ def register(app: Flask) -> None:
             return problems.integrity_error(error)
         return error_page(409, "That was changed by someone else meanwhile; reload and retry.")
 
-    @app.errorhandler(OperationalError)
-    def database_busy(error: OperationalError):
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
         if _is_api():
-            return problems.database_busy(error)
-        if problems.is_lock_timeout(error):
+            return problems.database_error(error)
+        kind = failure_kind(error)
+        release_session()
+        if kind == "locked":
             return error_page(423, "The data is busy right now; try again in a moment.")
+        if kind == "unavailable":
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        reason(error))
+            response = error_page(503, "The database did not answer in time; nothing was "
+                                       "changed. Try again in a moment.")
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         return unexpected(error)
 
     @app.errorhandler(HTTPException)
