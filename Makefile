@@ -8,14 +8,15 @@ FLASK := $(BIN)/flask --app wsgi
 .PHONY: run serve test chromium clean
 
 # Running needs the package alone; the test tools come with `make test`.
-$(VENV)/.installed: pyproject.toml
+# The versions installed are the ones the suite was run on (constraints.txt).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 # make run is for trying the product: development mode, so it runs on the public development
@@ -61,8 +62,22 @@ chromium:
 test: $(VENV)/.installed-test chromium
 	$(BIN)/python -m pytest
 
+# The suite on the lowest versions pyproject.toml allows (constraints-lowest.txt), both
+# databases; the browser tests are left to make test (they check pages, not library versions).
+LOWEST := .venv-lowest
+$(LOWEST)/.installed: pyproject.toml constraints-lowest.txt
+	$(PYTHON) -m venv $(LOWEST)
+	$(LOWEST)/bin/python -m pip install --quiet --upgrade pip
+	$(LOWEST)/bin/python -m pip install --quiet -c constraints-lowest.txt -e '.[test]'
+	touch $@
+
+.PHONY: test-lowest
+test-lowest: $(LOWEST)/.installed
+	$(LOWEST)/bin/python -m pytest -p no:cacheprovider --ignore=tests/browser \
+	  --ignore=tests/test_bench.py -m "not slow"
+
 clean:
-	rm -rf $(VENV) instance/orders.db*
+	rm -rf $(VENV) $(LOWEST) instance/orders.db*
 
 # The benchmark (bench/README.md): seeds or reuses BENCH_ORDERS orders (default 1,000,000;
 # minutes the first time), on SQLite unless DATABASE_URL names a PostgreSQL server.
