@@ -28,7 +28,7 @@ from importlib.metadata import PackageNotFoundError, version
 from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
-from werkzeug.routing import IntegerConverter, Rule
+from werkzeug.routing import Rule
 
 from app.api import examples
 from app.api import schemas as S
@@ -118,10 +118,15 @@ def _openapi_path(rule: Rule) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
 
 
+# A variable of a rule's text: <name>, <converter:name> or <converter(arguments):name>.
+RULE_VARIABLE = re.compile(r"<(?:(?P<converter>[^:<>(]+)(?:\([^)]*\))?:)?(?P<name>[^<>]+)>")
+
+
 def _path_parameters(rule: Rule) -> list[dict]:
     parameters = []
-    for name, converter in rule._converters.items():
-        if isinstance(converter, IntegerConverter):
+    for match in RULE_VARIABLE.finditer(rule.rule):
+        name, converter = match["name"], match["converter"]
+        if converter == "int":
             schema = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
         else:
             schema = {"type": "string", "minLength": 1, "pattern": "^[^/]+$"}
