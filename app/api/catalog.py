@@ -1,5 +1,5 @@
 """Products and stations (`/orderendpoints`): read by anyone signed in, managed by admins."""
-from flask import jsonify, request
+from flask import jsonify, request, url_for
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
@@ -32,7 +32,9 @@ def _product_fields(body: ProductWrite) -> dict:
 @guarded(R.ADMIN)
 def create_product():
     product = products.create_product(**_product_fields(parse_body(ProductWrite)))
-    return versioned(product_json(product), 201)
+    response = versioned(product_json(product), 201)
+    response.headers["Location"] = url_for("api.get_product", code=product.code)
+    return response
 
 
 @bp.put("/products/<code>")
@@ -73,7 +75,9 @@ def _station_fields(body: StationWrite) -> dict:
 @guarded(R.ADMIN)
 def create_station():
     station = stations.create_station(**_station_fields(parse_body(StationWrite)))
-    return versioned(station_json(station), 201)
+    response = versioned(station_json(station), 201)
+    response.headers["Location"] = url_for("api.get_station", name=station.name)
+    return response
 
 
 @bp.put("/orderendpoints/<name>")

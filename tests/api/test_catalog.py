@@ -29,8 +29,9 @@ def test_product_lifecycle(client, catalog, as_admin):
     assert r.status_code == 201, r.json
     assert r.json == {**KEBAB, "_v": 1}
     assert r.headers["ETag"] == '"1"'
+    assert r.headers["Location"] == "/api/products/KEBAB"
 
-    r = client.get("/api/products/KEBAB", headers=as_admin)
+    r = client.get(r.headers["Location"], headers=as_admin)
     assert r.status_code == 200 and r.json == {**KEBAB, "_v": 1}
     assert r.headers["ETag"] == '"1"'
     listed = client.get("/api/products", headers=as_admin).json
@@ -117,9 +118,10 @@ def test_station_lifecycle_never_shows_the_secret(client, catalog, as_admin):
     expected = {k: v for k, v in GRILL.items() if k != "secret"}
     assert r.json == {**expected, "_v": 1}
     assert r.headers["ETag"] == '"1"'
+    assert r.headers["Location"] == "/api/orderendpoints/Grill"
     answers.append(r)
 
-    r = client.get("/api/orderendpoints/Grill", headers=as_admin)
+    r = client.get(r.headers["Location"], headers=as_admin)
     assert r.json == {**expected, "_v": 1} and r.headers["ETag"] == '"1"'
     answers.append(r)
     answers.append(client.get("/api/orderendpoints", headers=as_admin))
