@@ -46,6 +46,7 @@ def test_marking_rush_on_the_dashboard_puts_the_card_first_on_the_station_screen
     expect(page.get_by_role("button", name="Clear rush")).to_be_visible()
     expect(page.locator(".timeline")).to_contain_text("Marked RUSH")
     assert page.evaluate("window.stillHere") is True  # swapped in place by htmx
+    screenshot(page, "order-page-rush")
 
     # The wall screen redraws by itself: the takeout card first, marked RUSH in words and
     # in its own colour.
