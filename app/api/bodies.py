@@ -15,8 +15,9 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from app.api.schemas import Status
+from app.api.schemas import OrderType, Status
 from app.core import money
+from app.core import order_types
 from app.core.errors import FieldError, Invalid
 from app.core.status import canonical
 
@@ -29,6 +30,13 @@ def _status_name(value):
 
 # The same enum as in answers: one Status type in the description and in generated clients.
 StatusName = Annotated[Status, BeforeValidator(_status_name)]
+
+
+def _order_type_name(value):
+    return order_types.canonical(value) or value
+
+
+OrderTypeName = Annotated[OrderType, BeforeValidator(_order_type_name)]
 
 # Amounts and quantities: JSON numbers, read as exact Decimals (app.http.json); described with
 # the bounds the services check them against, which the columns they are stored in hold.
@@ -75,6 +83,14 @@ class TicketLine(Body):
 class TicketWrite(VersionedBody):
     name: str = Field(max_length=120)
     items: list[TicketLine] = Field(default_factory=list, max_length=500)
+    is_rush: bool | None = Field(None, description="Left out: false on a new ticket, kept as "
+                                                   "it is on an update.")
+    order_type: OrderTypeName | None = Field(None, description="Left out: dineIn on a new "
+                                                               "ticket, kept on an update.")
+
+
+class RushChange(VersionedBody):
+    is_rush: bool
 
 
 class TicketClose(VersionedBody):

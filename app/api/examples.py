@@ -20,7 +20,7 @@ ORDER = {
     "ticket": {"id": TICKET_ID, "name": "Table 4"}, "device": {"name": "POS-1"},
     "user": {"userName": "waiter", "name": "Wendy"},
     "status": "Processing", "isProcessed": True, "isProcessable": False, "isVoid": False,
-    "currency": "EUR", "subTotal": 28.2, "discountTotal": 0, "shippingTotal": 0,
+    "isRush": True, "orderType": "takeout", "currency": "EUR", "subTotal": 28.2, "discountTotal": 0, "shippingTotal": 0,
     "orderTotal": 28.2, "shippingMethod": None, "shippingAddress": None, "note": None,
     "createdDateUtc": "2026-11-24T12:01:07.512Z", "lastSavedDateUtc": SAVED,
     "completedDateUtc": None,
@@ -49,6 +49,7 @@ TICKET = {
     "user": {"userName": "waiter", "name": "Wendy"},
     "items": [{"productCode": "BURGER", "quantity": 2, "note": "no onions", "course": None},
               {"productCode": "COLA", "quantity": 1, "note": None, "course": None}],
+    "isRush": True, "orderType": "takeout",
     "isClosed": False, "_v": 1, "createdDateUtc": "2026-11-24T12:01:07.512Z",
     "lastSavedDateUtc": "2026-11-24T12:01:07.512Z",
 }
@@ -61,13 +62,15 @@ REQUESTS = {
     B.Refresh: {"tokenId": "tok_5QvJ0m2x8Yd1Lr6N", "refreshToken": "ref_Zk3P9wA7cT4eH2sU"},
     B.ProcessOrders: {"orderIds": [ORDER_ID]},
     B.StatusChange: {"status": "Ready", "_v": 3},
-    B.TicketWrite: {"name": "Table 4", "items": [
+    B.RushChange: {"isRush": True, "_v": 3},
+    B.TicketWrite: {"name": "Table 4", "isRush": True, "orderType": "takeout", "items": [
         {"productCode": "BURGER", "quantity": 2, "note": "no onions"},
         {"productCode": "COLA", "quantity": 1}]},
     B.TicketClose: {"_v": 2},
     B.ProductWrite: {"code": "LEMONADE", "name": "Lemonade", "price": 3.5,
                      "stationNames": ["Bar"], "course": None},
-    B.StationWrite: {"name": "Grill", "type": "display", "isActive": True},
+    B.StationWrite: {"name": "Packing", "type": "display", "isActive": True,
+                     "settings": {"orderTypes": "takeout,delivery"}},
     B.ProjectWrite: {"name": "Holiday poster", "productCode": "POSTER"},
     B.BasketLineWrite: {"projectGuid": PROJECT_GUID, "quantity": 2},
     B.Checkout: {"currency": "EUR", "shippingMethod": "Post", "shippingTotal": 4.95,
@@ -119,6 +122,8 @@ QUERIES = [
     ("/api/orders?ticketName=contains:table&completedDateUtc=eq:null",
      ("Orders of tickets whose name contains \"table\" (any case) that are not completed: "
       "`eq:null` tests for null.")),
+    ("/api/orders?isRush=true&orderType=in:takeout,delivery&status=neq:Completed",
+     "Rush orders to take away or deliver that are not completed yet."),
     ("/api/orders?$include=history&id=" + ORDER_ID, "One order by id, with its history."),
     ("/api/orders/{order_id}?$include=history", "A single order with its history."),
 ]

@@ -3,7 +3,13 @@ from flask import g, jsonify, request
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
-from app.api.bodies import ProcessOrders, StatusChange, expected_version, parse_body
+from app.api.bodies import (
+    ProcessOrders,
+    RushChange,
+    StatusChange,
+    expected_version,
+    parse_body,
+)
 from app.api.serializers import (
     compact_json,
     history_json,
@@ -16,7 +22,7 @@ from app.caching.order_documents import order_documents
 from app.core import rights as R
 from app.core.query import parse_includes, parse_query
 from app.http.etags import etag_of, not_modified, tagged
-from app.services import dispatch, history, order_status, orders, processing
+from app.services import dispatch, history, order_rush, order_status, orders, processing
 
 
 def order_response(order, status: int = 200, *, include_history: bool = False):
@@ -81,6 +87,16 @@ def set_order_status(order_id):
     body = parse_body(StatusChange)
     return order_response(order_status.set_order_status(
         user=g.user, order_id=order_id, status=body.status,
+        version=expected_version(body.version)))
+
+
+@bp.post("/orders/<order_id>/rush")
+@guarded(R.ORDER_UPDATE)
+def set_order_rush(order_id):
+    """Mark the order rush (first on every station screen and the expo), or clear the mark."""
+    body = parse_body(RushChange)
+    return order_response(order_rush.set_order_rush(
+        user=g.user, order_id=order_id, is_rush=body.is_rush,
         version=expected_version(body.version)))
 
 

@@ -13,6 +13,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
 
@@ -25,6 +26,10 @@ Number = Annotated[Decimal, WithJsonSchema({"type": "number"})]
 # rather than a copy per member that carries a status.
 Status = StrEnum("Status", {name.upper(): name for name in S.ALL})
 Status.__doc__ = "The status of an order, an item, a station's part or one cell (contract 2.3)."
+# One named enum too, for orders, tickets and the bodies that set it.
+OrderType = StrEnum("OrderType", {name.upper(): name for name in OT.ALL})
+OrderType.__doc__ = ("How the guest gets the order (contract 7): dineIn, takeout, delivery, or "
+                     "web (web-shop checkouts).")
 Right = Literal[R.ALL]
 Guid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 
@@ -114,6 +119,9 @@ class Order(Versioned):
     is_processed: bool
     is_processable: bool
     is_void: bool
+    is_rush: bool = Field(description="Shown first, marked RUSH, on every station screen and "
+                                      "the expo screen.")
+    order_type: OrderType
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     sub_total: Number
     discount_total: Number
@@ -144,6 +152,9 @@ class Ticket(Versioned):
     device: DeviceRef | None
     user: UserRef
     items: list[TicketItem]
+    is_rush: bool = Field(description="The orders generated from now on are rush orders.")
+    order_type: OrderType = Field(description="The type of the orders generated from now on; "
+                                              "it decides which stations they go to.")
     is_closed: bool
     created_date_utc: UtcDateTime
     last_saved_date_utc: UtcDateTime
@@ -281,6 +292,7 @@ ANSWERS: dict[str, tuple[int, object]] = {
     "api.order_history": (200, list[HistoryEntry]),
     "api.process_orders": (200, list[Order]),
     "api.set_order_status": (200, Order),
+    "api.set_order_rush": (200, Order),
     "api.set_item_status": (200, Order),
     "api.set_endpoint_status": (200, Order),
     "api.delete_order": (204, None),

@@ -54,7 +54,8 @@ def order_json(order, *, include_history: bool = False) -> dict:
         "status": order.status, "isProcessed": order.is_processed,
         "isProcessable": order.status != S.CANCELLED and any(
             e.processed_at is None and e.station.is_active for e in order.entries),
-        "isVoid": order.is_void, "currency": order.currency,
+        "isVoid": order.is_void, "isRush": order.is_rush, "orderType": order.order_type,
+        "currency": order.currency,
         "subTotal": order.sub_total, "discountTotal": order.discount_total,
         "shippingTotal": order.shipping_total, "orderTotal": order.order_total,
         "shippingMethod": order.shipping_method, "shippingAddress": order.shipping_address,
@@ -76,7 +77,7 @@ def ticket_json(ticket) -> dict:
         "user": user_summary(ticket.user_user_name, ticket.user_name),
         "items": [{"productCode": i.product_code, "quantity": i.quantity, "note": i.note,
                    "course": i.course} for i in ticket.items],
-        "isClosed": ticket.is_closed, "_v": ticket.version,
+        "isRush": ticket.is_rush, "orderType": ticket.order_type, "isClosed": ticket.is_closed, "_v": ticket.version,
         "createdDateUtc": dt(ticket.created_at), "lastSavedDateUtc": dt(ticket.last_saved_at),
     }
 

@@ -5,6 +5,7 @@ from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
 from app.api.serializers import query_result, ticket_json, versioned
+from app.core import order_types
 from app.core import rights as R
 from app.core.query import parse_includes, parse_query
 from app.services import tickets
@@ -42,7 +43,8 @@ def get_ticket(ticket_id):
 def create_ticket():
     body = parse_body(TicketWrite)
     ticket, _ = tickets.create_ticket(user=g.user, device=g.credential.device, name=body.name,
-                                      lines=lines_of(body))
+                                      lines=lines_of(body), is_rush=bool(body.is_rush),
+                                      order_type=body.order_type or order_types.DEFAULT)
     response = _ticket_response(ticket, 201)
     response.headers["Location"] = f"/api/tickets/{ticket.id}"
     return response
@@ -54,7 +56,8 @@ def update_ticket(ticket_id):
     body = parse_body(TicketWrite)
     ticket, _ = tickets.update_ticket(user=g.user, device=g.credential.device, ticket_id=ticket_id,
                                       name=body.name, lines=lines_of(body),
-                                      version=expected_version(body.version))
+                                      version=expected_version(body.version),
+                                      is_rush=body.is_rush, order_type=body.order_type)
     return _ticket_response(ticket)
 
 

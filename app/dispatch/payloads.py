@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.api.serializers import order_json
+from app.core import order_types
 from app.dispatch.slips import Slip, SlipLine, render_slip
 from app.extensions import db
 from app.models.dispatch import REPRINT
@@ -24,7 +25,9 @@ def slip_for(claimed: Claimed) -> bytes:
                   for i in order.items if i.id in item_ids)
     slip = Slip(number=order.number, station=claimed.station_name,
                 label=order.customer_label, at=order.created_at, lines=lines, note=order.note,
-                is_void=order.is_void, is_reprint=claimed.kind == REPRINT)
+                is_void=order.is_void, is_reprint=claimed.kind == REPRINT,
+                is_rush=order.is_rush,
+                order_type=order_types.LABELS.get(order.order_type, order.order_type))
     return render_slip(slip, claimed.settings)
 
 

@@ -30,6 +30,8 @@ class Slip:
     note: str | None = None
     is_void: bool = False
     is_reprint: bool = False
+    is_rush: bool = False
+    order_type: str | None = None  # as people say it: "Takeout"
 
 
 @dataclass(frozen=True)
@@ -101,12 +103,22 @@ def _print_header(printer, slip: Slip, options: Options) -> None:
         printer.textln("*** CANCELLATION ***")
         printer.textln("DO NOT MAKE")
         printer.set(invert=False)
+    if slip.is_rush:
+        # Large and inverted like VOID: a word, not only a look, so it reads on any paper.
+        printer.set(align="center", bold=True, invert=True, double_width=True,
+                    double_height=True)
+        printer.textln("RUSH")
+        printer.set(invert=False)
     printer.set(align="center", bold=True, normal_textsize=True)
     _write(printer, _wrap(slip.station, options.width))
     if options.large_number:
         printer.set(bold=True, double_width=True, double_height=True)
     printer.textln(f"#{slip.number}")
     printer.set(bold=False, normal_textsize=True)
+    if slip.order_type:
+        printer.set(bold=True)
+        _write(printer, _wrap(slip.order_type.upper(), options.width))
+        printer.set(bold=False)
     if slip.label:
         _write(printer, _wrap(slip.label, options.width))
     printer.textln(_local_time(slip.at, options.zone))

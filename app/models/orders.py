@@ -12,10 +12,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import order_types
 from app.extensions import db
 from app.models.catalog import Station
 from app.models.columns import MONEY, QUANTITY, new_ordered_guid, utcnow
@@ -25,8 +27,11 @@ from app.models.tickets import Ticket
 class Order(db.Model):
     __tablename__ = "orders"
     # The dashboard's most common view: one status, newest first; the API's sorts by date.
+    # The list filters by order type and rush, newest first, as well.
     __table_args__ = (Index("ix_orders_status_number", "status", "number"),
-                      Index("ix_orders_status_created_at", "status", "created_at"))
+                      Index("ix_orders_status_created_at", "status", "created_at"),
+                      Index("ix_orders_order_type_number", "order_type", "number"),
+                      Index("ix_orders_is_rush_number", "is_rush", "number"))
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_ordered_guid)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -41,6 +46,10 @@ class Order(db.Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     is_processed: Mapped[bool] = mapped_column(Boolean, default=False)
     is_void: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A rush order comes first on every station's screen and the expo's.
+    is_rush: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    order_type: Mapped[str] = mapped_column(String(10), default=order_types.DEFAULT,
+                                            server_default=order_types.DEFAULT)
     currency: Mapped[str] = mapped_column(String(3))
     sub_total: Mapped[Decimal] = mapped_column(MONEY)
     discount_total: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))

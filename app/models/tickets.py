@@ -2,9 +2,10 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core import order_types
 from app.extensions import db
 from app.models.accounts import Device, User
 from app.models.columns import QUANTITY, new_guid, utcnow
@@ -17,6 +18,10 @@ class Ticket(db.Model):
     device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     is_closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the orders generated from now on carry (contract 7).
+    is_rush: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    order_type: Mapped[str] = mapped_column(String(10), default=order_types.DEFAULT,
+                                            server_default=order_types.DEFAULT)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_saved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

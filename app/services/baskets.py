@@ -7,6 +7,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
 
 from app.core import money
+from app.core import order_types as OT
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.extensions import db
@@ -253,7 +254,7 @@ def checkout_basket(*, user: User, device: Device | None, guid: str, currency: s
             source="basket", user=user, items=items, currency=currency,
             device_name=device.name if device else None, discount_total=discount,
             shipping_total=shipping, shipping_method=shipping_method.strip(),
-            shipping_address=address, created_at=basket.created_at))
+            shipping_address=address, created_at=basket.created_at, order_type=OT.WEB))
         order.last_saved_at = utcnow()
         session.delete(basket)
     return order
@@ -276,10 +277,13 @@ def _frozen_items(session, user, device, basket, errors) -> list[ItemSpec]:
             errors.append(FieldError(f"lines[{i}].productCode",
                                      f"Product {line.product_code!r} is no longer sold."))
             continue
-        stations = [s.id for s in product.stations] or default
+        # Web orders go to the product's stations that take them (app.core.order_types).
+        stations = [s.id for s in product.stations
+                    if OT.WEB in OT.station_types(s.settings)] or default
         if not stations:
             errors.append(FieldError(f"lines[{i}].productCode",
-                                     f"Product {product.code!r} is routed to no station."))
+                                     f"Product {product.code!r} is routed to no station "
+                                     "that takes web orders."))
             continue
         items.append(ItemSpec(product_code=product.code, name=product.name,
                               quantity=line.quantity, unit_price=product.price,

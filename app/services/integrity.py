@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from app.core import order_types as OT
 from app.core import status as S
 from app.extensions import db
 from app.models import Counter as CounterRow
-from app.models import TicketItem
+from app.models import Ticket, TicketItem
 from app.models.orders import Order, OrderCell, OrderEntry, OrderItem
 from app.services import counts
 
@@ -21,7 +22,8 @@ FINISHED = (S.COMPLETED, S.CANCELLED)
 
 def check_integrity() -> list[str]:
     """Every mismatch found, as sentences; an empty list when all is well."""
-    return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets()]
+    return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets(),
+            *_order_types()]
 
 
 def _numbers() -> list[str]:
@@ -96,3 +98,18 @@ def _tickets() -> list[str]:
     return [f"Ticket {key[0]} has {wanted[key]} of {key[1]}; its orders have {ordered[key]}."
             for key in sorted(set(wanted) | set(ordered), key=str)
             if wanted[key] != ordered[key]]
+
+
+def _order_types() -> list[str]:
+    """Every order and ticket has a known order type; web-shop orders are web."""
+    problems = [f"Order {number} has the unknown order type {kind!r}." for number, kind in
+                db.session.execute(select(Order.number, Order.order_type)
+                                   .where(Order.order_type.not_in(OT.ALL)))]
+    problems += [f"Order {number} came from the web shop but is {kind!r}, not web."
+                 for number, kind in db.session.execute(
+                     select(Order.number, Order.order_type)
+                     .where(Order.source == "basket", Order.order_type != OT.WEB))]
+    problems += [f"Ticket {ticket_id} has the unknown order type {kind!r}." for ticket_id, kind
+                 in db.session.execute(select(Ticket.id, Ticket.order_type)
+                                       .where(Ticket.order_type.not_in(OT.ALL)))]
+    return problems

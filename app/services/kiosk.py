@@ -119,8 +119,9 @@ def _on_screen(station_id: int):
 
 
 def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board | None:
-    """The station's cards, oldest dispatch first, and its all-day counts; None when the
-    screen's `seen_version` is still the current change counter (nothing to redraw).
+    """The station's cards, rush orders first, then oldest dispatch first, and its all-day
+    counts; None when the screen's `seen_version` is still the current change counter
+    (nothing to redraw).
 
     The change counter is read before the cards, so a change landing in between makes the next
     poll redraw rather than be missed. Raises Forbidden, NotFound.
@@ -137,7 +138,8 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
         select(Order, OrderEntry.id, OrderEntry.processed_at)
         .join(OrderEntry, OrderEntry.order_id == Order.id)
         .where(_on_screen(station.id))
-        .order_by(OrderEntry.processed_at, Order.number).limit(MAX_CARDS)).all()
+        .order_by(Order.is_rush.desc(), OrderEntry.processed_at, Order.number)
+        .limit(MAX_CARDS)).all()
     lines = _lines([entry_id for _, entry_id, _ in rows])
     cards = []
     for order, entry_id, since in rows:
@@ -333,8 +335,8 @@ class ExpoCard:
 
 
 def get_expo_board(*, viewer) -> Board:
-    """Every dispatched order not yet Completed or Cancelled, oldest first, with each station's
-    progress. Raises Forbidden."""
+    """Every dispatched order not yet Completed or Cancelled, rush orders first, then oldest
+    first, with each station's progress. Raises Forbidden."""
     require_screen(viewer, EXPO)
     version = history.change_counter()
     where = and_(Order.deleted_at.is_(None), Order.status.not_in((S.COMPLETED, S.CANCELLED)),
@@ -342,7 +344,8 @@ def get_expo_board(*, viewer) -> Board:
                                 OrderEntry.processed_at.is_not(None)))
     total = db.session.scalar(select(func.count()).select_from(Order).where(where))
     found = db.session.scalars(
-        select(Order).where(where).order_by(Order.created_at, Order.number).limit(MAX_CARDS)
+        select(Order).where(where)
+        .order_by(Order.is_rush.desc(), Order.created_at, Order.number).limit(MAX_CARDS)
         .options(selectinload(Order.items), selectinload(Order.entries),
                  selectinload(Order.cells))).all()
     cards = []

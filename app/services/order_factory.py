@@ -11,6 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.core import money
+from app.core import order_types as OT
 from app.core import status as S
 from app.core.errors import FieldError, Invalid
 from app.models import Station, Ticket, User, new_ordered_guid, utcnow
@@ -42,6 +43,8 @@ class OrderSpec:
     device_name: str | None = None
     ticket: Ticket | None = None
     is_void: bool = False
+    is_rush: bool = False
+    order_type: str = OT.DEFAULT
     discount_total: Decimal = Decimal(0)
     shipping_total: Decimal = Decimal(0)
     shipping_method: str | None = None
@@ -86,7 +89,8 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
             ticket_name=spec.ticket.name if spec.ticket else None,
             device_name=spec.device_name, user_id=spec.user.id,
             user_user_name=spec.user.user_name, user_name=spec.user.name, status=S.NEW,
-            is_processed=False, is_void=spec.is_void, currency=spec.currency,
+            is_processed=False, is_void=spec.is_void, is_rush=spec.is_rush,
+            order_type=spec.order_type, currency=spec.currency,
             sub_total=sub_total, discount_total=discount, shipping_total=shipping,
             order_total=sub_total - discount + shipping, shipping_method=spec.shipping_method,
             shipping_address=spec.shipping_address, note=spec.note,

@@ -5,6 +5,7 @@ from functools import lru_cache
 from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Forbidden, NotFound
@@ -27,6 +28,7 @@ COLUMNS = {
     "ticketName": Order.ticket_name, "deviceName": Order.device_name,
     "userUserName": Order.user_user_name, "isProcessed": Order.is_processed,
     "isProcessable": _is_processable, "status": Order.status, "isVoid": Order.is_void,
+    "isRush": Order.is_rush, "orderType": Order.order_type,
     "source": Order.source, "currency": Order.currency, "orderTotal": Order.order_total,
     "createdDateUtc": Order.created_at, "lastSavedDateUtc": Order.last_saved_at,
     "completedDateUtc": Order.completed_at,
@@ -43,7 +45,9 @@ ORDER_QUERY = QuerySpec(
         Member("ticketName", "string"), Member("deviceName", "string"),
         Member("userUserName", "string"), Member("isProcessed", "bool"),
         Member("isProcessable", "bool"), Member("status", "enum", choices=S.ALL),
-        Member("isVoid", "bool"), Member("source", "enum", choices=("ticket", "basket")),
+        Member("isVoid", "bool"), Member("isRush", "bool"),
+        Member("orderType", "enum", choices=OT.ALL),
+        Member("source", "enum", choices=("ticket", "basket")),
         Member("currency", "string"),
         Member("orderTotal", "decimal", sql_type=Order.order_total.type),
         Member("createdDateUtc", "datetime"), Member("lastSavedDateUtc", "datetime"),

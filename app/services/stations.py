@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import exists, or_, select, update
 
 from app.core import encryption
+from app.core import order_types as OT
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
@@ -65,8 +66,13 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
             errors.append(FieldError("address", problem))
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
         errors.append(FieldError("settings", "Settings map strings to strings."))
-    elif type_ == "printer":
-        errors += [FieldError("settings", message) for message in check_settings(settings or {})]
+    else:
+        if type_ == "printer":
+            errors += [FieldError("settings", message)
+                       for message in check_settings(settings or {})]
+        if OT.SETTING in (settings or {}):
+            errors += [FieldError(f"settings.{OT.SETTING}", message)
+                       for message in OT.parse_setting(settings[OT.SETTING])[1]]
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
     elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None
@@ -74,6 +80,19 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
         errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
                                            f"{SECRET_MIN} characters to sign its deliveries."))
     return errors
+
+
+def _normal_settings(settings: dict | None) -> dict:
+    """The settings as stored: `orderTypes` in the types' own spelling and order, and left out
+    when it names every type (a station takes every type unless it says otherwise)."""
+    settings = dict(settings or {})
+    if OT.SETTING in settings:
+        value = OT.setting_value(OT.parse_setting(settings[OT.SETTING])[0])
+        if value is None:
+            del settings[OT.SETTING]
+        else:
+            settings[OT.SETTING] = value
+    return settings
 
 
 def _encrypt(secret: str) -> str:
@@ -100,7 +119,8 @@ def create_station(*, name: str, type: str = "display", is_active: bool = True,
     with write_transaction() as session:
         _check_name_free(session, name.strip())
         station = Station(name=name.strip(), type=type, is_active=is_active, address=address,
-                          settings=dict(settings or {}), encrypted_secret=encrypted, version=1)
+                          settings=_normal_settings(settings), encrypted_secret=encrypted,
+                          version=1)
         session.add(station)
         _bump_stations_version(session)
     return station
@@ -126,7 +146,7 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
         check_version(station.version, version)
         _check_name_free(session, name.strip(), other_than=station.id)
         station.name, station.type, station.is_active = name.strip(), type, is_active
-        station.address, station.settings = address, dict(settings or {})
+        station.address, station.settings = address, _normal_settings(settings)
         if secret is not None:
             station.encrypted_secret, station.plain_secret = _encrypt(secret), None
         station.version += 1

@@ -45,12 +45,15 @@ class TicketRow:
     device_name: str | None
     user_user_name: str
     user_name: str
+    is_rush: bool = False
+    order_type: str = "dineIn"
     items: list[Line] = field(default_factory=list)
 
 
 _READ = (
     select(Ticket.id, Ticket.name, Ticket.version, Ticket.is_closed, Ticket.created_at,
-           Ticket.last_saved_at, Device.name, User.user_name, User.name, TicketItem.id,
+           Ticket.last_saved_at, Device.name, User.user_name, User.name, Ticket.is_rush,
+           Ticket.order_type, TicketItem.id,
            TicketItem.position, TicketItem.product_code, TicketItem.quantity, TicketItem.note,
            TicketItem.course)
     .join(User, User.id == Ticket.user_id)
@@ -63,7 +66,8 @@ _UPDATE_IF_UNCHANGED = (
     .where(_TICKETS.c.id == bindparam("ticket_id"), _TICKETS.c.version == bindparam("read"),
            _TICKETS.c.is_closed == false())
     .values(name=bindparam("new_name"), version=bindparam("new_version"),
-            last_saved_at=bindparam("saved_at")))
+            last_saved_at=bindparam("saved_at"), is_rush=bindparam("new_is_rush"),
+            order_type=bindparam("new_order_type")))
 _UPDATE_ITEM = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("item_id"))
     .values({f: bindparam("new_" + f, type_=_ITEMS.c[f].type) for f in _FIELDS}))
@@ -76,11 +80,13 @@ _INSERT_ITEMS = (insert(_ITEMS).values(
 
 @dataclass(frozen=True)
 class StationRow:
-    """What routing and processing read of a station."""
+    """What routing and processing read of a station; `settings` says which order types it
+    takes (app.core.order_types)."""
     id: int
     name: str
     type: str
     is_active: bool
+    settings: dict | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -97,7 +103,7 @@ def _products(size: int):
     """The products of `size` codes with their stations, one row per (product, station)."""
     return (
         select(Product.code, Product.name, Product.price, Product.course, Station.id,
-               Station.name, Station.type, Station.is_active)
+               Station.name, Station.type, Station.is_active, Station.settings)
         .outerjoin(product_stations, product_stations.c.product_id == Product.id)
         .outerjoin(Station, Station.id == product_stations.c.station_id)
         .where(Product.code.in_([bindparam(f"code{i}") for i in range(size)]))
@@ -128,7 +134,7 @@ def read_products(connection, codes) -> dict[str, ProductRow]:
 
 @functools.cache
 def _stations(size: int):
-    return (select(Station.id, Station.name, Station.type, Station.is_active)
+    return (select(Station.id, Station.name, Station.type, Station.is_active, Station.settings)
             .where(Station.id.in_([bindparam(f"id{i}") for i in range(size)])))
 
 
@@ -146,7 +152,7 @@ def _ticket_of(rows) -> TicketRow | None:
     if not rows:
         return None
     first = rows[0]
-    return TicketRow(*first[:9], items=[Line(*row[9:]) for row in rows if row[9] is not None])
+    return TicketRow(*first[:11], items=[Line(*row[11:]) for row in rows if row[11] is not None])
 
 
 def read_ticket(connection, ticket_id: str) -> TicketRow | None:
@@ -157,18 +163,20 @@ class Missed(Exception):
     """The conditional update of a ticket found no row: another writer came first."""
 
 
-def update_if_unchanged(connection, ticket: TicketRow, *, name: str, saved_at: datetime) -> TicketRow:
-    """Give the ticket its new name, next version and save time if it is still as read and
-    open (a conditional update); returns the ticket as it now is. Raises Missed when another
-    writer changed or closed it meanwhile."""
-    result = connection.execute(_UPDATE_IF_UNCHANGED, {"ticket_id": ticket.id, "read": ticket.version,
-                                         "new_name": name, "new_version": ticket.version + 1,
-                                         "saved_at": saved_at})
+def update_if_unchanged(connection, ticket: TicketRow, *, name: str, saved_at: datetime,
+                        is_rush: bool, order_type: str) -> TicketRow:
+    """Give the ticket its new name, rush flag, order type, next version and save time if it
+    is still as read and open (a conditional update); returns the ticket as it now is. Raises
+    Missed when another writer changed or closed it meanwhile."""
+    result = connection.execute(_UPDATE_IF_UNCHANGED, {
+        "ticket_id": ticket.id, "read": ticket.version, "new_name": name,
+        "new_version": ticket.version + 1, "saved_at": saved_at, "new_is_rush": is_rush,
+        "new_order_type": order_type})
     if result.rowcount != 1:
         raise Missed
     return TicketRow(ticket.id, name, ticket.version + 1, False, ticket.created_at, saved_at,
-                     ticket.device_name, ticket.user_user_name, ticket.user_name,
-                     list(ticket.items))
+                     ticket.device_name, ticket.user_user_name, ticket.user_name, is_rush,
+                     order_type, list(ticket.items))
 
 
 def save_items(connection, ticket: TicketRow, items: list[dict]) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from app.core import money
+from app.core import order_types as OT
 from app.core import rights as R
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.core.query import Member, Query, QuerySpec, condition_clause
@@ -28,6 +29,7 @@ from app.services.users import PlainUser, plain_user
 
 TICKET_QUERY = QuerySpec(members=(
     Member("id", "uuid"), Member("name", "string"), Member("isClosed", "bool"),
+    Member("isRush", "bool"), Member("orderType", "enum", choices=OT.ALL),
     Member("userUserName", "string"), Member("createdDateUtc", "datetime"),
     Member("lastSavedDateUtc", "datetime"),
 ))
@@ -44,6 +46,7 @@ _LOCKED_TICKET = (select(Ticket).where(Ticket.id == bindparam("ticket_id"))
                            joinedload(Ticket.user))
                   .execution_options(populate_existing=True))
 _COLUMNS = {"id": Ticket.id, "name": Ticket.name, "isClosed": Ticket.is_closed,
+            "isRush": Ticket.is_rush, "orderType": Ticket.order_type,
             "userUserName": User.user_name, "createdDateUtc": Ticket.created_at,
             "lastSavedDateUtc": Ticket.last_saved_at}
 
@@ -92,10 +95,16 @@ def get_ticket(*, user: User, ticket_id: str) -> Ticket:
     return ticket
 
 
-def _validate(name, lines: list[LineInput]) -> None:
+def _validate(name, lines: list[LineInput], *, is_rush=False, order_type=OT.DEFAULT) -> None:
+    """Raises Invalid naming every bad member; `is_rush` and `order_type` may be None (kept as
+    they are)."""
     errors = []
     if not isinstance(name, str) or not name.strip() or len(name) > 120:
         errors.append(FieldError("name", "A name of 1 to 120 characters is required."))
+    if is_rush is not None and not isinstance(is_rush, bool):
+        errors.append(FieldError("isRush", "isRush is true or false."))
+    if order_type is not None and OT.canonical(order_type) is None:
+        errors.append(FieldError("orderType", OT.unknown_message(order_type)))
     for i, line in enumerate(lines):
         if not line.product_code or len(line.product_code) > 40:
             errors.append(FieldError(f"items[{i}].productCode", "A product code is required."))
@@ -155,11 +164,16 @@ class _Plan:
     # expires a User object.
     author: PlainUser
     device_name: str | None
+    is_rush: bool = False
+    order_type: str = OT.DEFAULT
 
 
 def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, before: dict,
-          after: dict, order: list, lines: list[LineInput]) -> _Plan:
+          after: dict, order: list, lines: list[LineInput], is_rush: bool = False,
+          order_type: str = OT.DEFAULT) -> _Plan:
     """The items of the order of what was added and of the void order of what was taken away.
+    Added items go to their product's stations that take `order_type` (none taking it: the
+    device's default station, if that one does); a void goes where the originals went.
     Raises Invalid naming each new line whose product is unknown or routed nowhere."""
     added, removed = [], []
     for key in order:
@@ -183,11 +197,20 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
         if product is None:
             errors.append(FieldError(member, f"Unknown product code {key[0]!r}."))
             continue
-        stations = [s.id for s in product.stations] or ([default_station] if default_station
-                                                        else [])
+        stations = [s.id for s in product.stations
+                    if order_type in OT.station_types(s.settings)]
+        if not stations and default_station:
+            if default_station not in loaded_stations:
+                loaded_stations.update(ticket_rows.read_stations(session.connection(),
+                                                                 [default_station]))
+            fallback = loaded_stations.get(default_station)
+            if fallback is not None and order_type in OT.station_types(fallback.settings):
+                stations = [default_station]
         if not stations:
-            errors.append(FieldError(member, f"Product {key[0]!r} is routed to no station and "
-                                             "the device has no default station."))
+            reason = (f"to no station that takes {order_type} orders" if product.stations
+                      else "to no station")
+            errors.append(FieldError(member, f"Product {key[0]!r} is routed {reason} and "
+                                             "the device has no default station that does."))
             continue
         added_specs.append(ItemSpec(product_code=key[0], name=product.name, quantity=delta,
                                     unit_price=product.price, station_ids=stations,
@@ -216,7 +239,7 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
     if missing:
         loaded_stations.update(ticket_rows.read_stations(session.connection(), missing))
     return _Plan(added_specs, removed_specs, loaded_stations,
-                 plain_user(user), device.name if device else None)
+                 plain_user(user), device.name if device else None, is_rush, order_type)
 
 
 def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
@@ -227,7 +250,7 @@ def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
         if specs:
             made.append(create_order(session, OrderSpec(
                 source="ticket", user=plan.author, items=specs, ticket=ticket, is_void=is_void,
-                device_name=plan.device_name,
+                device_name=plan.device_name, is_rush=plan.is_rush, order_type=plan.order_type,
                 currency=current_app.config["DEFAULT_CURRENCY"]), stations=plan.stations))
     return made
 
@@ -241,22 +264,27 @@ def _keys_in_order(*line_lists) -> list:
     return list(dict.fromkeys(line.key for lines in line_lists for line in lines))
 
 
-def create_ticket(*, user: User, device: Device | None, name: str,
-                  lines: list[LineInput]) -> tuple[Ticket, list[Order]]:
-    """Open a ticket and generate the order for its items. Raises Forbidden, Invalid."""
+def create_ticket(*, user: User, device: Device | None, name: str, lines: list[LineInput],
+                  is_rush: bool = False, order_type: str = OT.DEFAULT
+                  ) -> tuple[Ticket, list[Order]]:
+    """Open a ticket and generate the order for its items, which carries the ticket's rush flag
+    and order type. Raises Forbidden, Invalid."""
     _require(user, R.TICKET_CREATE)
-    _validate(name, lines)
+    _validate(name, lines, is_rush=is_rush, order_type=order_type)
+    order_type = OT.canonical(order_type)
     with write_transaction() as session:
         now = utcnow()
         ticket = Ticket(name=name.strip(), user_id=user.id,
                         device_id=device.id if device else None, version=1,
-                        created_at=now, last_saved_at=now)
+                        created_at=now, last_saved_at=now, is_rush=is_rush,
+                        order_type=order_type)
         ticket.items = [TicketItem(position=i, **_item_values(line))
                         for i, line in enumerate(lines, start=1)]
         session.add(ticket)
         session.flush()  # the orders' rows refer to it
         plan = _plan(session, ticket_id=None, user=user, device=device, before={},
-                     after=_totals(lines), order=_keys_in_order(lines), lines=lines)
+                     after=_totals(lines), order=_keys_in_order(lines), lines=lines,
+                     is_rush=is_rush, order_type=order_type)
         orders = _make_orders(session, plan, ticket=ticket)
     return ticket, orders
 
@@ -276,9 +304,12 @@ UPDATE_ATTEMPTS = 20
 
 
 def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: str,
-                  lines: list[LineInput], version: int | None = None
+                  lines: list[LineInput], version: int | None = None,
+                  is_rush: bool | None = None, order_type: str | None = None
                   ) -> tuple[TicketRow, list[Order]]:
-    """Replace the ticket's name and items; generate orders for the difference.
+    """Replace the ticket's name and items, and its rush flag and order type where given (None
+    keeps them); generate orders for the difference, carrying the flag and type the ticket has
+    now. Orders made before keep theirs (an order's rush is set on the order).
 
     The ticket is read, and the orders worked out, before the write transaction, which first
     updates the ticket as read with a conditional update (app.services.ticket_rows); should
@@ -288,8 +319,9 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     changed by others on every attempt).
     """
     _require(user, R.TICKET_UPDATE)
-    _validate(name, lines)
+    _validate(name, lines, is_rush=is_rush, order_type=order_type)
     name = name.strip()
+    wanted_type = OT.canonical(order_type) if order_type is not None else None
     for attempt in range(UPDATE_ATTEMPTS):
         session = db.session()
         ticket = ticket_rows.read_ticket(session.connection(), ticket_id)
@@ -300,19 +332,24 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
             raise Conflict("The ticket is closed.", member_name="isClosed")
         old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course)
                      for i in ticket.items]
-        if name == ticket.name and [line.key + (line.quantity,) for line in old_lines] == \
+        rush = ticket.is_rush if is_rush is None else is_rush
+        kind = wanted_type or ticket.order_type
+        if name == ticket.name and (rush, kind) == (ticket.is_rush, ticket.order_type) and \
+                [line.key + (line.quantity,) for line in old_lines] == \
                 [line.key + (line.quantity,) for line in lines]:
             return ticket, []
         plan = _plan(session, ticket_id=ticket.id, user=user, device=device,
                      before=_totals(old_lines),
-                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines)
+                     after=_totals(lines), order=_keys_in_order(lines, old_lines), lines=lines,
+                     is_rush=rush, order_type=kind)
         try:
             # The transaction goes on from the reads above, and writes first what the session
             # held unwritten (app.db.transactions).
             with write_transaction(keep_loaded=True) as session:
                 connection = session.connection()
                 updated = ticket_rows.update_if_unchanged(connection, ticket, name=name,
-                                                          saved_at=utcnow())
+                                                          saved_at=utcnow(), is_rush=rush,
+                                                          order_type=kind)
                 ticket_rows.save_items(connection, updated,
                                        [_item_values(line) for line in lines])
                 orders = _make_orders(session, plan, ticket=updated)

@@ -16,9 +16,11 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core import order_types as OT
 from app.core import rights as R
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
 from app.services import dispatch
@@ -113,6 +115,8 @@ class StationForm(FlaskForm):
     is_active = BooleanField("Active", default=True)
     address = StringField("Address")
     settings = SettingsField("Settings")
+    order_types = CheckboxesField("Takes these orders", default=list(OT.ALL),
+                                  choices=[SelectChoice(t, OT.LABELS[t]) for t in OT.ALL])
     secret = PasswordField("Secret")
     version = IntegerField(name="_v", validators=[Optional()])
 
@@ -198,14 +202,23 @@ def _user_data(user) -> dict:
 # --- stations ------------------------------------------------------------------------------
 
 def _station_fields(form: StationForm) -> dict:
+    # The boxes are the station's orderTypes setting: all of them ticked, or none (a form
+    # without the boxes), is the default, every type, and is kept as no setting at all.
+    settings = {k: v for k, v in (form.settings.data or {}).items() if k != OT.SETTING}
+    ticked = form.order_types.data or []
+    if ticked and set(ticked) != set(OT.ALL):
+        settings[OT.SETTING] = ",".join(ticked)
     return {"name": form.name.data or "", "type": form.type.data,
             "is_active": form.is_active.data, "address": form.address.data or None,
-            "settings": form.settings.data, "secret": form.secret.data or None}
+            "settings": settings, "secret": form.secret.data or None}
 
 
 def _station_data(station) -> dict:
+    settings = dict(station.settings or {})
+    settings.pop(OT.SETTING, None)  # shown as the order type boxes
     return {"name": station.name, "type": station.type, "is_active": station.is_active,
-            "address": station.address or "", "settings": station.settings or {},
+            "address": station.address or "", "settings": settings,
+            "order_types": list(OT.station_types(station.settings)),
             "version": station.version}
 
 

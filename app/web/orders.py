@@ -7,11 +7,20 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.caching import list_rows
+from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
 from app.core.query import int_range, parse_query
-from app.services import dispatch, history, order_status, orders, processing, stations
+from app.services import (
+    dispatch,
+    history,
+    order_rush,
+    order_status,
+    orders,
+    processing,
+    stations,
+)
 from app.web.account import home_url
 from app.web.conditional import page_etag, tagged_page, unchanged_page
 from app.web.forms import EmptyForm, require_submitted
@@ -20,9 +29,12 @@ from app.web.order_controls import item_key, order_controls, station_key
 from app.web.times import local_day_start
 
 bp = Blueprint("orders", __name__)
+# How pages, cards and rows name an order type ("Takeout").
+bp.add_app_template_global(OT.LABELS, "order_type_labels")
 PAGE_SIZE = 50
 TEXT_FILTERS = {"ticket": "ticketName", "device": "deviceName", "user": "userUserName"}
-YES_NO_FILTERS = {"processed": "isProcessed", "processable": "isProcessable", "void": "isVoid"}
+YES_NO_FILTERS = {"processed": "isProcessed", "processable": "isProcessable", "void": "isVoid",
+                  "rush": "isRush"}
 SORTABLE = ("number", "status", "ticketName", "deviceName", "userUserName", "orderTotal",
             "createdDateUtc")
 # The filter form's labels, for a problem the query parser finds that the form's own checks
@@ -30,6 +42,7 @@ SORTABLE = ("number", "status", "ticketName", "deviceName", "userUserName", "ord
 LABELS = {"status": "Status", "endpointName": "Station", "number": "Number",
           "ticketName": "Ticket", "deviceName": "Device", "userUserName": "User",
           "isProcessed": "Processed", "isProcessable": "Processable", "isVoid": "Void",
+          "isRush": "Rush", "orderType": "Type",
           "createdDateUtc": "From / To", "$sort": "Sort", "$skip": "Page"}
 CUSTOMER_ROW = "orders/_customer_row.html"
 STALE = ("Someone else changed this order while you were looking at it. This is its current "
@@ -43,7 +56,7 @@ def _clean(text: str) -> str:
 
 def filters_from(args) -> dict:
     """The filter form's state, as given in the URL (so it can be shared and bookmarked)."""
-    keys = ("q", "status", "station", "number", "from", "to", "sort", "page",
+    keys = ("q", "status", "station", "type", "number", "from", "to", "sort", "page",
             *TEXT_FILTERS, *YES_NO_FILTERS)
     return {key: args.get(key, "").strip() for key in keys}
 
@@ -64,6 +77,9 @@ def filter_errors(filters: dict) -> list[FieldError]:
     errors = []
     if filters["status"] and S.canonical(filters["status"]) is None:
         errors.append(FieldError("status", f"Status: choose one of {', '.join(S.ALL)}."))
+    if filters["type"] and OT.canonical(filters["type"]) is None:
+        errors.append(FieldError("type", "Type: choose one of "
+                                         f"{', '.join(OT.LABELS.values())}."))
     if filters["number"] and not (filters["number"].isascii() and filters["number"].isdigit()):
         errors.append(FieldError("number", "Number: enter an order number, such as 12."))
     elif filters["number"] and int(filters["number"]) > NUMBER_MAX:
@@ -86,6 +102,8 @@ def ndata_from(filters: dict) -> MultiDict:
         args.add("status", filters["status"])
     if filters["station"]:
         args.add("endpointName", _clean(filters["station"]))
+    if filters["type"]:
+        args.add("orderType", filters["type"])
     if filters["number"]:
         args.add("number", filters["number"])
     for field, member in TEXT_FILTERS.items():
@@ -159,6 +177,7 @@ def list_orders():
                       filters=filters, errors=errors, rows=rows, total=total, counts=counts,
                       page_number=_page_number(filters), pages=max(1, -(-total // PAGE_SIZE)),
                       version=version, url_with=url_with, statuses=S.ALL, sortable=SORTABLE,
+                      order_types=OT.LABELS,
                       stations=[] if customer else [s.name for s in stations.list_stations()],
                       form=EmptyForm(), **abilities)
     # The address bar keeps only the filters in use: a short link to share, and Back works.
@@ -262,6 +281,17 @@ def set_order_status(order_id):
     return _change(order_id, "order", lambda version: order_status.set_order_status(
         user=current_user, order_id=order_id, status=request.form.get("status"),
         version=version))
+
+
+@bp.post("/orders/<order_id>/rush")
+@login_required
+def set_order_rush(order_id):
+    """Mark the order rush or clear the mark (`isRush` = true or false), as the API does."""
+    wanted = request.form.get("isRush", "").strip().lower()
+    if wanted not in ("true", "false"):
+        raise Invalid([FieldError("isRush", "Rush: say true or false.")])
+    return _change(order_id, "order", lambda version: order_rush.set_order_rush(
+        user=current_user, order_id=order_id, is_rush=wanted == "true", version=version))
 
 
 @bp.post("/orders/<order_id>/items/<int:item_id>/status")

@@ -75,6 +75,7 @@ def test_project_basket_lines_checkout_to_placed_order(client, shop, ann):
     assert r.status_code == 201, r.json
     order = r.json
     assert order["source"] == "basket" and order["ticket"] is None
+    assert (order["orderType"], order["isRush"]) == ("web", False)  # checkouts are web orders
     assert order["device"] == {"name": "web-shop"}
     assert (order["subTotal"], order["discountTotal"], order["shippingTotal"],
             order["orderTotal"]) == (Decimal("72.1"), 5, Decimal("4.95"), Decimal("72.05"))

@@ -49,6 +49,7 @@ EXPECTED = {
     "api.order_history": (None, 404),
     "api.process_orders": (lambda c: {"orderIds": [c["order_id"]]}, 200),
     "api.set_order_status": (_status, 200),
+    "api.set_order_rush": (lambda c: {"isRush": True}, 200),
     "api.set_item_status": (_status, 200),
     "api.set_endpoint_status": (_status, 200),
     "api.delete_order": (None, 204),

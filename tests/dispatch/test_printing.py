@@ -12,7 +12,7 @@ from app.models import Device
 from app.models.dispatch import DispatchJob
 from app.models.orders import Order, OrderEntry, OrderEvent
 from app.services import dispatch, processing, products, stations
-from app.services.tickets import update_ticket
+from app.services.tickets import create_ticket, update_ticket
 from tests.conftest import bearer, lines, make_ticket, make_user
 from tests.dispatch_fakes import FakePrinter, decode_slip, refusing_address, stalling_printer
 
@@ -309,3 +309,13 @@ def test_a_printer_turned_into_a_display_sends_nothing_more(app, grill, waiter, 
     db.session.commit()
     db.session.expire_all()
     assert entry_at(order.id, "Grill").processed_at is not None  # shown on its screens
+
+
+def test_a_rush_takeout_order_prints_rush_and_its_type(app, grill, waiter, catalog):
+    _, (order,) = create_ticket(user=waiter, device=catalog, name="Window",
+                                lines=lines(("STEAK", 1)), is_rush=True, order_type="takeout")
+    settle(app)
+    [job] = grill.wait_for(1)
+    slip = decode_slip(job)
+    assert slip.lines[:4] == ["RUSH", "Grill", f"#{order.number}", "TAKEOUT"]
+    assert "RUSH" in slip.inverted_lines and "RUSH" in slip.large_lines

@@ -202,3 +202,12 @@ def test_decode_slip_rejects_commands_it_does_not_know():
         decode_slip(b"\x1b@\x07")
     with pytest.raises(AssertionError, match="truncated"):
         decode_slip(b"\x1b@\x1d!")
+
+
+def test_a_rush_slip_says_rush_large_and_inverted_and_names_the_order_type():
+    slip = printed(make_slip(is_rush=True, order_type="Takeout"))
+    assert slip.lines[:4] == ["RUSH", "Grill", "#123", "TAKEOUT"]
+    assert "RUSH" in slip.large_lines and "RUSH" in slip.inverted_lines
+    assert "TAKEOUT" in slip.bold_lines
+    plain = printed()
+    assert "RUSH" not in plain.text and "TAKEOUT" not in plain.text
