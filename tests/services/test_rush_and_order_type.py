@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.core import order_types as OT
-from app.core.errors import Forbidden, Invalid, NotFound, VersionMismatch
+from app.core.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
 from app.models import Station
 from app.models.orders import Order, OrderEvent
@@ -202,3 +202,19 @@ def test_integrity_names_an_unknown_order_type(catalog, waiter):
     db.session.commit()
     assert integrity.check_integrity() == [
         f"Order {order.number} has the unknown order type 'pickup'."]
+
+
+def test_a_finished_order_cannot_be_marked_rush_but_a_mark_can_be_cleared(three_orders,
+                                                                          manager):
+    from app.services.order_status import set_order_status
+
+    done, cancelled = three_orders[0], three_orders[1]
+    rush(manager, cancelled)
+    set_order_status(user=manager, order_id=done.id, status="Completed")
+    set_order_status(user=manager, order_id=cancelled.id, status="Cancelled")
+    with pytest.raises(Conflict) as refused:
+        rush(manager, done)
+    assert refused.value.errors[0].member_name == "isRush"
+    db.session.expire_all()
+    assert db.session.get(Order, done.id).is_rush is False
+    assert rush(manager, cancelled, False).is_rush is False
