@@ -82,14 +82,16 @@ def test_a_generated_client_signs_in_creates_a_ticket_and_lists_orders(generated
                                    models.TicketLine(product_code="COLA", quantity=1)]))
     assert created.status_code == 201, created.content
     ticket = created.parsed
-    assert isinstance(ticket, models.Ticket)
+    assert isinstance(ticket, models.WrittenTicket)
     assert created.headers["Location"] == f"/api/tickets/{ticket.id}"
     assert [(i.product_code, i.quantity) for i in ticket.items] == [("BURGER", 2), ("COLA", 1)]
+    (generated,) = ticket.generated_orders  # the order this ticket made, named in the answer
 
     listed = list_orders.sync(client=signed_in, ticket_id=ticket.id, sort="number:asc")
     assert isinstance(listed, models.OrderQueryResult), listed
     assert listed.total_count == 1
     (order,) = listed.items
+    assert (order.id, order.number, generated.is_void) == (generated.id, generated.number, False)
     assert order.status is models.Status.NEW and order.ticket.name == "Table 7"
     assert [(i.product_code, i.quantity) for i in order.items] == [("BURGER", 2.0),
                                                                     ("COLA", 1.0)]

@@ -144,7 +144,7 @@ def test_the_reference_page_is_drawn_from_the_description(client, waiter):
         assert f"<code>GET {escape(query)}</code>" in html
     ticket = html.split('id="op-create_ticket"')[1].split("</article>")[0]
     assert str(escape(json.dumps(examples.REQUESTS[TicketWrite], indent=2))) in ticket
-    assert str(escape(json.dumps(examples.ANSWERS[S.Ticket], indent=2))) in ticket
+    assert str(escape(json.dumps(examples.ANSWERS[S.WrittenTicket], indent=2))) in ticket
     assert 'href="#header-Location"' in ticket
 
 

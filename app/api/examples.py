@@ -87,6 +87,8 @@ ANSWERS = {
     S.OrderQueryResult: {"items": [ORDER], "count": 1, "totalCount": 37},
     S.Count: {"count": 37, "totalCount": 37},
     S.Ticket: TICKET,
+    S.WrittenTicket: {**TICKET, "generatedOrders": [
+        {"id": ORDER_ID, "number": 1042, "isVoid": False}]},
     S.Product: {"code": "BURGER", "name": "Cheeseburger", "price": 12.5,
                 "stationNames": ["Kitchen", "Pass"], "course": 2, "_v": 1},
     S.Station: {"name": "Kitchen", "isActive": True, "type": "display", "address": None,

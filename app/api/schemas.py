@@ -160,6 +160,19 @@ class Ticket(Versioned):
     last_saved_date_utc: UtcDateTime
 
 
+class GeneratedOrder(Schema):
+    id: Guid
+    number: int
+    is_void: bool = Field(description="A void order: it cancels items of earlier orders.")
+
+
+class WrittenTicket(Ticket):
+    generated_orders: list[GeneratedOrder] = Field(
+        description="The orders this write generated, in the order they were made: an order "
+                    "of what was added, a void order of what was taken away; empty when nothing "
+                    "changed. Read them at `GET /api/orders/{id}`.")
+
+
 class Product(Versioned):
     code: str
     name: str
@@ -298,8 +311,8 @@ ANSWERS: dict[str, tuple[int, object]] = {
     "api.delete_order": (204, None),
     "api.list_tickets": (200, TicketQueryResult | Count),
     "api.get_ticket": (200, Ticket),
-    "api.create_ticket": (201, Ticket),
-    "api.update_ticket": (200, Ticket),
+    "api.create_ticket": (201, WrittenTicket),
+    "api.update_ticket": (200, WrittenTicket),
     "api.close_ticket": (200, Ticket),
     "api.list_products": (200, list[Product]),
     "api.get_product": (200, Product),

@@ -77,9 +77,16 @@ def ticket_json(ticket) -> dict:
         "user": user_summary(ticket.user_user_name, ticket.user_name),
         "items": [{"productCode": i.product_code, "quantity": i.quantity, "note": i.note,
                    "course": i.course} for i in ticket.items],
-        "isRush": ticket.is_rush, "orderType": ticket.order_type, "isClosed": ticket.is_closed, "_v": ticket.version,
+        "isRush": ticket.is_rush, "orderType": ticket.order_type, "isClosed": ticket.is_closed,
+        "_v": ticket.version,
         "createdDateUtc": dt(ticket.created_at), "lastSavedDateUtc": dt(ticket.last_saved_at),
     }
+
+
+def written_ticket_json(ticket, orders) -> dict:
+    """A ticket just created or updated, with the orders that write generated."""
+    return {**ticket_json(ticket), "generatedOrders": [
+        {"id": o.id, "number": o.number, "isVoid": o.is_void} for o in orders]}
 
 
 def product_json(product) -> dict:

@@ -1,10 +1,10 @@
 """Ticket routes (contract 3.1)."""
-from flask import g, jsonify, request
+from flask import g, jsonify, request, url_for
 
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_body
-from app.api.serializers import query_result, ticket_json, versioned
+from app.api.serializers import query_result, ticket_json, versioned, written_ticket_json
 from app.core import order_types
 from app.core import rights as R
 from app.core.query import parse_includes, parse_query
@@ -42,11 +42,11 @@ def get_ticket(ticket_id):
 @guarded(R.TICKET_CREATE)
 def create_ticket():
     body = parse_body(TicketWrite)
-    ticket, _ = tickets.create_ticket(user=g.user, device=g.credential.device, name=body.name,
-                                      lines=lines_of(body), is_rush=bool(body.is_rush),
-                                      order_type=body.order_type or order_types.DEFAULT)
-    response = _ticket_response(ticket, 201)
-    response.headers["Location"] = f"/api/tickets/{ticket.id}"
+    ticket, orders = tickets.create_ticket(
+        user=g.user, device=g.credential.device, name=body.name, lines=lines_of(body),
+        is_rush=bool(body.is_rush), order_type=body.order_type or order_types.DEFAULT)
+    response = versioned(written_ticket_json(ticket, orders), 201)
+    response.headers["Location"] = url_for("api.get_ticket", ticket_id=ticket.id)
     return response
 
 
@@ -54,11 +54,11 @@ def create_ticket():
 @guarded(R.TICKET_UPDATE)
 def update_ticket(ticket_id):
     body = parse_body(TicketWrite)
-    ticket, _ = tickets.update_ticket(user=g.user, device=g.credential.device, ticket_id=ticket_id,
-                                      name=body.name, lines=lines_of(body),
-                                      version=expected_version(body.version),
-                                      is_rush=body.is_rush, order_type=body.order_type)
-    return _ticket_response(ticket)
+    ticket, orders = tickets.update_ticket(
+        user=g.user, device=g.credential.device, ticket_id=ticket_id, name=body.name,
+        lines=lines_of(body), version=expected_version(body.version), is_rush=body.is_rush,
+        order_type=body.order_type)
+    return versioned(written_ticket_json(ticket, orders))
 
 
 @bp.post("/tickets/<ticket_id>/close")
