@@ -44,8 +44,9 @@ PINNED = {
     # the kiosk link (still live), the change counter
     "kiosk-idle": 2,
     # the kiosk link, the change counter, the station, the count, the cards, their items with
-    # this station's cells, the all-day counts
-    "kiosk-refresh": 7,
+    # this station's cells, the all-day counts, the orders of the cards' tickets that have a
+    # void order (none here; with some, their items too: app.services.voids)
+    "kiosk-refresh": 8,
     # the token with its user and device; the ticket with its items, device and user; the
     # products with their stations; then in one write transaction: the ticket claimed (its
     # name, version and save time) and its changed item;

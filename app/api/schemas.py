@@ -187,7 +187,11 @@ class Station(Versioned):
     is_active: bool
     type: Literal["display", "printer", "webhook"]
     address: str | None
-    settings: dict[str, str]
+    settings: dict[str, str] = Field(description=(
+        "Free key/value pairs; those the hub reads are checked on save. Display stations: "
+        "`warnAfterMinutes`, `lateAfterMinutes` (a card's ageing colours, 5 and 10 by default) "
+        "and `compact` (on/off: smaller cards, more on each page of the screen). Printers: "
+        "`beep`, `largeNumber`, `doubleSize`, `cut`, `width`, `timezone`."))
 
 
 class Delivery(Schema):

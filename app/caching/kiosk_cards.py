@@ -4,10 +4,11 @@ A board is drawn again after every change anywhere (its poll sees the change cou
 while most of its cards have not changed: drawing one was about 0.3 ms, most of a board's time.
 As the dashboard keeps its rows (app.caching.list_rows), each process keeps each card's HTML,
 keyed by what the card shows: the order's version, the card's status, its lines' statuses, when
-it reached the station, the station, whether the screen may change it, and the path the app is
-mounted at (its forms' addresses). What moves without the order changing is left in the kept
-text as a mark and filled in at each drawing: the card's place (its number key), its age and age
-colour (the screen ticks them on by itself after), and the page's CSRF token.
+it reached the station, the void orders it is linked to, the station, whether the screen may
+change it, and the path the app is mounted at (its forms' addresses). What moves without the
+order changing is left in the kept text as a mark and filled in at each drawing: the card's
+place (its number key), its age and age colour (the screen ticks them on by itself after), and
+the page's CSRF token.
 """
 from flask import current_app, request
 from flask_wtf.csrf import generate_csrf
@@ -49,7 +50,7 @@ def board_cards(board, can_update: bool) -> list[Markup]:
     screen = f"@{board.target}@{can_update:d}"
     keyed = [(card.order.id + screen, (card.order.version, card.status, card.since,
                                        tuple((line.item.id, line.status) for line in card.lines),
-                                       request.script_root))
+                                       card.voids, card.voided_by, request.script_root))
              for card in board.cards]
     texts = cache.get_many(keyed)
     token = generate_csrf()

@@ -4,7 +4,7 @@ Every change goes through app.services.order_status, so a kiosk obeys exactly th
 and history of the API. A screen is acted on by a signed-in User or by a KioskActor: the screen
 a kiosk link signed in, which may view and bump its own station (or the expo screen) only.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -14,11 +14,12 @@ from sqlalchemy.orm import selectinload
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.screen_settings import is_compact
 from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
-from app.services import history, order_status
+from app.services import history, order_status, voids
 from app.services.kiosk_links import EXPO, KioskActor
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
@@ -26,7 +27,9 @@ from app.services.stations import get_station
 OPEN = order_status.OPEN  # still to do at a station: not Completed, not Cancelled
 DEFAULT_WARN_MINUTES = 5
 DEFAULT_LATE_MINUTES = 10
-MAX_CARDS = 60  # more would not fit any screen; the rest are counted, not drawn
+# The screen pages what does not fit (static/js/kiosk.js), so every card is drawn, up to a
+# bound no kitchen reaches; beyond it the rest are counted, not drawn.
+MAX_CARDS = 200
 
 
 # --- who is looking ---------------------------------------------------------------------------
@@ -80,6 +83,8 @@ class Card:
     next_status: str | None
     since: datetime
     lines: list[Line]
+    voids: tuple[int, ...] = ()  # a void order: the numbers of the orders it cancels
+    voided_by: tuple[int, ...] = ()  # the numbers of the void orders cancelling this one
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class Board:
     cards: list = field(default_factory=list)
     more: int = 0
     all_day: list = field(default_factory=list)  # (product code, name, quantity waiting)
+    compact: bool = False  # the station's setting: smaller cards, more on each page
 
 
 def next_stage(status: str) -> str | None:
@@ -146,12 +152,43 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
         status = S.aggregate(line.status for line in lines[entry_id])
         cards.append(Card(order=order, status=status, next_status=next_stage(status),
                           since=since, lines=lines[entry_id]))
+    cards = _with_void_marks(cards, station.id)
     return Board(target=station.name, version=version, now=utcnow(), cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
+                 compact=is_compact(station.settings),
                  warn_minutes=_minutes(station.settings, "warnAfterMinutes",
                                        DEFAULT_WARN_MINUTES),
                  late_minutes=_minutes(station.settings, "lateAfterMinutes",
                                        DEFAULT_LATE_MINUTES))
+
+
+def _with_void_marks(cards: list[Card], station_id: int) -> list[Card]:
+    """The cards with their void links marked, and each void order's card moved to just after
+    the card of the order it cancels (the newest one, if it cancels several on this screen), so
+    the two are read together. A void order whose originals are all off the screen keeps its
+    place."""
+    links = voids.find_void_links((card.order.ticket_id for card in cards),
+                                  station_id=station_id)
+    if not links.cancels:
+        return cards
+    marked = [replace(card,
+                      voids=tuple(r.number for r in links.cancels.get(card.order.id, ())),
+                      voided_by=tuple(r.number for r in links.cancelled_by.get(card.order.id, ())))
+              for card in cards]
+    place = {card.order.id: i for i, card in enumerate(marked)}
+    following: dict[str, list[Card]] = {}
+    moved = set()
+    for card in marked:
+        shown = [r.id for r in links.cancels.get(card.order.id, ()) if r.id in place]
+        if card.order.is_void and shown:
+            following.setdefault(max(shown, key=place.get), []).append(card)
+            moved.add(card.order.id)
+    ordered = []
+    for card in marked:
+        if card.order.id not in moved:
+            ordered.append(card)
+            ordered.extend(following.get(card.order.id, ()))
+    return ordered
 
 
 def _lines(entry_ids: list[int]) -> dict[int, list[Line]]:

@@ -9,6 +9,7 @@ from sqlalchemy import exists, or_, select, update
 from app.core import encryption
 from app.core import order_types as OT
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
+from app.core.screen_settings import check_screen_settings
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
 from app.dispatch.slips import check_settings
@@ -79,6 +80,8 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
                                  else not keeps_secret):
         errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
                                            f"{SECRET_MIN} characters to sign its deliveries."))
+    if isinstance(settings, dict):
+        errors += [FieldError("settings", message) for message in check_screen_settings(settings)]
     return errors
 
 

@@ -1,10 +1,14 @@
 // Kiosk screens: ages that tick between redraws, a selected card for the keyboard or bump bar,
-// a beep when a card arrives, and a banner when the server cannot be reached. htmx does the
-// polling and the swapping; no inline scripts anywhere, so the CSP can forbid them.
+// pages of the cards that fit the screen, a beep when a card arrives, and a banner when the
+// server cannot be reached. htmx does the polling and the swapping; no inline scripts anywhere,
+// so the CSP can forbid them.
 (function () {
   "use strict";
 
   const SOUND_KEY = "kiosk.sound";
+  const ALL_DAY_KEY = "kiosk.allDay";
+  const DIGIT_MS = 1500; // a second digit within this long makes a two-digit card number
+  const NARROW = window.matchMedia("(max-width: 1200px)"); // as static/css/kiosk.css folds it
   const LOST = "Connection lost.";
   const REFUSED = "This screen is not signed in any more.";
   let offset = 0;        // server clock minus this device's clock, in ms
@@ -12,9 +16,161 @@
   let selectedId = null; // the selected card's order id
   let selectedIndex = 0;
   let audio = null;
+  let pages = [];        // [first, end) card indexes of each page
+  let page = 0;          // the page shown; kept across redraws, clamped when cards leave
+  let typed = "";        // digits typed so far for a card number
+  let typedAt = 0;
 
   function board() { return document.querySelector("[data-board]"); }
   function cards() { return Array.from(document.querySelectorAll("[data-card]")); }
+  function area() { return document.querySelector("[data-cards]"); }
+
+  // --- pages: as many cards as fit, measured, never a card cut or hidden without a word -----
+  // The stylesheet's grid says how many columns of what width fit; each card, in order, goes to
+  // the top of the shortest column, and a page ends at the first card that would reach below
+  // the cards' area. So a page holds what really fits at this size, with these cards, in
+  // normal or compact mode. A void order's card goes right under the card it cancels (it
+  // follows it: app.services.kiosk), and a page never ends between the two.
+  let places = [];       // each card's [left, top] on its page
+
+  function isPair(list, i) {
+    return i > 0 && list[i].querySelector(".void-link") && list[i - 1].querySelector(".voided-by");
+  }
+
+  function paginate() {
+    const box = area();
+    const list = cards();
+    pages = [];
+    places = [];
+    if (!box) return;
+    const pager = board().querySelector("[data-pager]");
+    if (pager) pager.hidden = false; // its height is part of the layout being measured
+    box.classList.remove("scrolls");
+    box.scrollTop = 0;
+    const style = getComputedStyle(box);
+    const tracks = style.gridTemplateColumns.split(" ").map(parseFloat).filter(function (w) { return w > 0; });
+    const gapX = parseFloat(style.columnGap) || 0;
+    const gapY = parseFloat(style.rowGap) || 0;
+    const top = parseFloat(style.paddingTop) || 0;
+    const lefts = [];
+    let x = parseFloat(style.paddingLeft) || 0;
+    tracks.forEach(function (w) { lefts.push(x); x += w + gapX; });
+    if (!lefts.length) lefts.push(x);
+    const more = box.querySelector(".more");
+    const height = box.clientHeight - top - (parseFloat(style.paddingBottom) || 0) -
+      (more ? more.offsetHeight + gapY : 0);
+    list.forEach(function (card) {
+      card.classList.remove("off-page");
+      card.style.width = (tracks[0] || box.clientWidth) + "px";
+    });
+    const heights = list.map(function (card) { return card.offsetHeight; }); // one layout
+    let first = 0;
+    while (first < list.length) {
+      const tops = lefts.map(function () { return 0; });
+      const columns = [];
+      let end = first;
+      while (end < list.length) {
+        let column = tops.indexOf(Math.min.apply(null, tops));
+        const under = isPair(list, end) && end > first ? columns[end - first - 1] : -1;
+        if (under >= 0 && tops[under] + heights[end] <= height + 1) column = under;
+        if (end > first && tops[column] + heights[end] > height + 1) break;
+        columns.push(column);
+        places[end] = [lefts[column], top + tops[column]];
+        tops[column] += heights[end] + gapY;
+        end++;
+      }
+      if (end < list.length && end - first > 1 && isPair(list, end)) end--;
+      pages.push([first, end]);
+      first = end;
+    }
+    page = Math.max(0, Math.min(page, pages.length - 1));
+    showPage();
+  }
+
+  function showPage() {
+    const box = area();
+    const list = cards();
+    const span = pages[page] || [0, list.length];
+    list.forEach(function (card, i) {
+      card.classList.toggle("off-page", i < span[0] || i >= span[1]);
+      card.tabIndex = 0; // a card can be reached with Tab; focusing it selects it
+      if (places[i]) {
+        card.style.left = places[i][0] + "px";
+        card.style.top = places[i][1] + "px";
+      }
+    });
+    if (box) {
+      box.scrollTop = 0;
+      box.classList.toggle("scrolls", box.scrollHeight > box.clientHeight + 1);
+    }
+    const b = board();
+    if (b) b.dataset.page = String(page + 1);
+    showPager(span[0], span[1], list.length);
+  }
+
+  function showPager(first, end, total) {
+    const pager = board() && board().querySelector("[data-pager]");
+    if (!pager) return;
+    const sides = [[".page-prev", first], [".page-next", total - end]];
+    sides.forEach(function (side) {
+      const button = pager.querySelector(side[0]);
+      button.hidden = side[1] === 0;
+      button.querySelector("[data-page-count]").textContent = "+" + side[1] + " more";
+    });
+    const where = pager.querySelector("[data-page-of]");
+    if (!total) where.textContent = "";
+    else if (pages.length < 2) where.textContent = "All " + total + (total === 1 ? " card" : " cards") + " on screen";
+    else where.textContent = "Page " + (page + 1) + " of " + pages.length + " · cards " + (first + 1) +
+      (end - first > 1 ? "–" + end : "") + " of " + total;
+  }
+
+  function pageOf(index) {
+    return pages.findIndex(function (span) { return index >= span[0] && index < span[1]; });
+  }
+
+  function turn(step) {
+    const next = Math.max(0, Math.min(page + step, pages.length - 1));
+    if (!pages.length || next === page) return;
+    page = next;
+    showPage();
+    select(pages[page][0]);
+  }
+
+  // A card number: 1-9 at once; a second digit soon after makes 10 and up (1 then 4: card 14).
+  function typeDigit(digit) {
+    const now = Date.now();
+    const count = cards().length;
+    const joined = typed + digit;
+    if (typed && now - typedAt < DIGIT_MS && Number(joined) <= count) {
+      select(Number(joined) - 1);
+      typed = joined.length < String(count).length ? joined : "";
+    } else if (digit !== "0" && Number(digit) <= count) {
+      select(Number(digit) - 1);
+      typed = count >= 10 ? digit : "";
+    } else {
+      typed = "";
+    }
+    typedAt = now;
+  }
+
+  // --- the all-day panel: folded to a button on narrow screens, as this device last left it --
+  function allDayOpen() { return localStorage.getItem(ALL_DAY_KEY) === "open"; }
+
+  function showAllDay() {
+    const panel = document.getElementById("kiosk-all-day");
+    const button = document.querySelector("[data-all-day-toggle]");
+    if (!panel || !button) return;
+    button.hidden = !NARROW.matches;
+    button.setAttribute("aria-expanded", allDayOpen() ? "true" : "false");
+    panel.classList.toggle("is-open", allDayOpen());
+  }
+
+  function toggleAllDay() {
+    localStorage.setItem(ALL_DAY_KEY, allDayOpen() ? "closed" : "open");
+    showAllDay();
+    paginate();
+    reselect();
+  }
 
   // --- ages and clock: redrawn every second from timestamps, never from the server ----------
   function formatAge(seconds) {
@@ -50,6 +206,8 @@
     if (!list.length) { selectedId = null; selectedIndex = 0; return; }
     selectedIndex = Math.max(0, Math.min(index, list.length - 1));
     selectedId = list[selectedIndex].dataset.card;
+    const onPage = pageOf(selectedIndex);
+    if (onPage >= 0 && onPage !== page) { page = onPage; showPage(); }
     list.forEach(function (card, i) {
       card.classList.toggle("selected", i === selectedIndex);
       if (i === selectedIndex) card.setAttribute("aria-current", "true");
@@ -58,9 +216,13 @@
   }
 
   function reselect() {
-    // After a redraw keep the same order selected; if it left (bumped), the one now in its place.
-    const index = cards().findIndex(function (card) { return card.dataset.card === selectedId; });
-    select(index >= 0 ? index : selectedIndex);
+    // After a redraw keep the page, and the same order selected if it is still on that page;
+    // else the card now in its place there (it was bumped, or cards before it left).
+    const list = cards();
+    let index = list.findIndex(function (card) { return card.dataset.card === selectedId; });
+    const span = pages[page] || [0, list.length];
+    if (index < span[0] || index >= span[1]) index = Math.max(span[0], Math.min(selectedIndex, span[1] - 1));
+    select(index);
   }
 
   function submit(selector, within) {
@@ -77,13 +239,16 @@
     switch (event.key) {
       case "ArrowRight": case "ArrowDown": select(selectedIndex + 1); break;
       case "ArrowLeft": case "ArrowUp": select(selectedIndex - 1); break;
+      case "PageDown": turn(1); break;
+      case "PageUp": turn(-1); break;
+      case "a": case "A": if (!document.querySelector("[data-all-day-toggle]")) return; toggleAllDay(); break;
       case "Enter": if (card) submit('form[data-action="bump"]', card); break;
       case " ": case "Spacebar": if (card) submit('form[data-action="advance"]', card); break;
       case "r": case "R": case "Backspace": submit('form[data-action="recall"]'); break;
       case "s": case "S": setSound(!soundOn()); break;
       default:
-        if (!/^[1-9]$/.test(event.key)) return;
-        select(Number(event.key) - 1);
+        if (!/^[0-9]$/.test(event.key)) return;
+        typeDigit(event.key);
     }
     // The key acts on the selected card only, never also on a button that happens to have focus.
     event.preventDefault();
@@ -93,6 +258,20 @@
   document.addEventListener("click", function (event) {
     const card = event.target.closest("[data-card]");
     if (card) select(cards().indexOf(card));
+    const step = event.target.closest("[data-page-step]");
+    if (step) turn(Number(step.dataset.pageStep));
+    if (event.target.closest("[data-all-day-toggle]")) toggleAllDay();
+  });
+
+  document.addEventListener("focusin", function (event) {
+    const card = event.target.closest && event.target.closest("[data-card]");
+    if (card) select(cards().indexOf(card));
+  });
+
+  let resizing = 0;
+  window.addEventListener("resize", function () {
+    cancelAnimationFrame(resizing);
+    resizing = requestAnimationFrame(function () { showAllDay(); paginate(); reselect(); });
   });
 
   // --- sound: a short beep made by WebAudio, switchable, remembered on this device ----------
@@ -153,6 +332,8 @@
     const ids = cards().map(function (card) { return card.dataset.card; });
     if (known !== null && ids.some(function (id) { return !known.has(id); })) beep();
     known = new Set(ids);
+    showAllDay();
+    paginate();
     reselect();
     tick();
   }
@@ -179,8 +360,13 @@
   // htmx wires up swapped-in forms only when they settle, 20 ms on: a key or a tap before then
   // would post the form without htmx and reload the whole screen, losing the next key. So the
   // board is wired at once; htmx skips it at settle, or redoes it, harmlessly.
+  // The new cards are paged at once too, so a redraw never flashes every card; htmx puts back
+  // the attributes the answer came with when it settles, and drawn() pages them again then.
   document.addEventListener("htmx:afterSwap", function (event) {
-    if (event.target.matches("[data-board]") && window.htmx) window.htmx.process(event.target);
+    if (!event.target.matches("[data-board]")) return;
+    if (window.htmx) window.htmx.process(event.target);
+    showAllDay();
+    paginate();
   });
   document.addEventListener("htmx:afterSettle", function (event) {
     const target = event.target;
@@ -195,6 +381,7 @@
   });
 
   function start() {
+    if (board()) document.documentElement.classList.add("paged");
     showSound();
     drawn();
     setInterval(tick, 1000);
