@@ -4,11 +4,10 @@ session as an Order object as if the ORM had written it.
 app.services.order_factory builds the order (and processes it) as a NewOrder: building and then
 writing Order, OrderEntry, OrderItem and OrderEvent objects cost several times what the
 statements do. Each table's rows go in one executemany, and none needs an answer from the
-one before: the order's number is read from its counter row by the INSERT
-itself, and cells and jobs find their item and entry by what is unique within the order (an
-item's number, an entry's station). The
-Order object handed back has its columns, all but the number: that, its entries, items, cells
-and history load from their rows when first read.
+one before: the order's number is read from its counter row by the INSERT itself (which
+returns it), and cells and jobs find their item and entry by what is unique within the order
+(an item's number, an entry's station). The Order object handed back has its columns, number
+included; its entries, items, cells and history load from their rows when first read.
 """
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -96,8 +95,10 @@ def _insert(model, keys, **computed):
 
 _ENTRIES, _ITEMS = OrderEntry.__table__, OrderItem.__table__
 _CELLS, _JOBS = OrderCell.__table__, DispatchJob.__table__
+# The number comes back with the insert (RETURNING): the ticket answer names it, and reading
+# it afterwards would cost a statement per order.
 _INSERT_ORDER = _insert(Order, [k for k in _ORDER_KEYS if k != "number"],
-                        number=counts.reserved_number())
+                        number=counts.reserved_number()).returning(Order.__table__.c.number)
 _INSERT_ENTRIES = _insert(OrderEntry, _ENTRY_KEYS)
 _INSERT_ITEMS = _insert(OrderItem, _ITEM_KEYS)
 _INSERT_EVENTS = _insert(OrderEvent, _EVENT_KEYS)
@@ -134,10 +135,10 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     """Insert `order`, numbered by the reservation the transaction made last (app.services.
     counts.add_new_order), with its entries, items, history lines, jobs and a New cell for each
     (item number, station id) of `cells`; answers it as an Order of the session, nothing left
-    to flush. Reads nothing back.
+    to flush. Reads nothing back but the number the insert returns.
     `connection` is the session's, in its transaction."""
     order_id = order.id
-    connection.execute(_INSERT_ORDER, order.columns)
+    number = connection.execute(_INSERT_ORDER, order.columns).scalar_one()
     connection.execute(_INSERT_ENTRIES, [
         {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
          "is_open": e.is_open} for e in order.entries])
@@ -153,8 +154,7 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     if order.jobs:
         connection.execute(_INSERT_JOBS, [
             {**job, "order_id": order_id} for job in order.jobs])
-    written = Order(**order.columns)
+    written = Order(**{**order.columns, "number": number})
     make_transient_to_detached(written)
     session.add(written)
-    session.expire(written, ["number"])  # the database's: loaded when first read
     return written
