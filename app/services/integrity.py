@@ -21,7 +21,7 @@ FINISHED = (S.COMPLETED, S.CANCELLED)
 
 def check_integrity() -> list[str]:
     """Every mismatch found, as sentences; an empty list when all is well."""
-    return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets()]
+    return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets(), *_courses()]
 
 
 def _numbers() -> list[str]:
@@ -96,3 +96,26 @@ def _tickets() -> list[str]:
     return [f"Ticket {key[0]} has {wanted[key]} of {key[1]}; its orders have {ordered[key]}."
             for key in sorted(set(wanted) | set(ordered), key=str)
             if wanted[key] != ordered[key]]
+
+
+def _courses() -> list[str]:
+    """Courses that fire (app.services.courses): an item has a start time exactly when it was
+    fired, never before it; an item without a course, or of its order's first course, was
+    fired with the order."""
+    items = defaultdict(list)
+    for row in db.session.execute(
+            select(OrderItem.order_id, OrderItem.item_no, OrderItem.course, OrderItem.fired_at,
+                   OrderItem.start_at)):
+        items[row.order_id].append(row)
+    numbers = dict(db.session.execute(select(Order.id, Order.number)).all())
+    problems = []
+    for order_id, rows in items.items():
+        first = min((r.course for r in rows if r.course is not None), default=None)
+        for r in rows:
+            label = f"Item {r.item_no} of order {numbers.get(order_id)}"
+            if (r.start_at is None) != (r.fired_at is None) or (
+                    r.start_at is not None and r.start_at < r.fired_at):
+                problems.append(f"{label} has a start time that does not follow its firing.")
+            if r.fired_at is None and (r.course is None or r.course == first):
+                problems.append(f"{label} belongs to no later course but was never fired.")
+    return problems

@@ -14,6 +14,7 @@ from app.dispatch.slips import check_settings
 from app.extensions import db
 from app.models import Counter, Station
 from app.models.orders import OrderEntry
+from app.services import courses
 from app.services.common import check_version
 from app.services.history import STATIONS_VERSION
 
@@ -65,8 +66,11 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
             errors.append(FieldError("address", problem))
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
         errors.append(FieldError("settings", "Settings map strings to strings."))
-    elif type_ == "printer":
-        errors += [FieldError("settings", message) for message in check_settings(settings or {})]
+    else:
+        if type_ == "printer":
+            errors += [FieldError("settings", message)
+                       for message in check_settings(settings or {})]
+        errors += courses.check_settings(settings or {})
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
     elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None
