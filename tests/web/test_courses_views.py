@@ -48,6 +48,12 @@ def test_the_order_page_shows_each_course_and_fires_a_held_one(client, device, w
     assert "Course 2 fired — 1 item" in page and fire_form(page, order.id, 3) is not None
 
 
+def test_an_order_of_one_course_has_no_courses_section(client, device, waiter, manager):
+    order = order_courses(waiter, device, "STEAK", "SALAD", "WINE")
+    sign_in(client, manager)
+    assert 'id="order-courses"' not in client.get(f"/orders/{order.id}").get_data(as_text=True)
+
+
 def test_the_fire_button_under_htmx_swaps_the_order_and_says_why_when_refused(
         client, device, waiter, manager):
     order = order_courses(waiter, device, "SOUP", "STEAK", "CAKE")
