@@ -1,11 +1,10 @@
 """Courses that fire, in Chromium: a held course greyed on the Kitchen's screen, fired from the
 expo screen in another browser, and shown un-held on the Kitchen's screen without a reload."""
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
-
-from decimal import Decimal
 
 from app.services import kiosk_links, products
 from tests.course_menu import order_courses, set_up_menu

@@ -25,7 +25,7 @@ def waiting(order_id) -> list[int]:
 
 def fire_form(html: str, order_id: str, course: int) -> str | None:
     match = re.search(rf'<form[^>]*action="/orders/{order_id}/courses/{course}/fire".*?</form>',
-                      html, re.S)
+                      html, re.DOTALL)
     return match.group(0) if match else None
 
 
