@@ -230,7 +230,8 @@ def test_a_serializer_that_drifts_fails_the_check(app):
                                      "secret": "an extra member"})
     with pytest.raises(AssertionError, match="is not of type"):  # a decimal sent as a string
         _check(app, doc, S.Product, {"code": "c", "name": "n", "price": "12.50",
-                                     "stationNames": [], "course": None, "_v": 1})
+                                     "stationNames": [], "course": None,
+                                     "prepSeconds": None, "_v": 1})
 
 
 # --- schemathesis: every operation, fuzzed in-process, as an admin ----------------------------
@@ -268,7 +269,7 @@ def _known(catalog, waiter, customer) -> dict[str, str]:
     basket = baskets.add_line(user=customer, guid=basket.guid, quantity=Decimal(1),
                               project_guid=project.guid)
     return {"order_id": order.id, "item_id": 1, "endpoint_name": "Kitchen", "name": "Kitchen",
-            "ticket_id": ticket.id, "code": "BURGER", "line_id": basket.lines[0].id,
+            "ticket_id": ticket.id, "code": "BURGER", "course": 2, "line_id": basket.lines[0].id,
             "/api/project/": project.guid, "/api/basket/": basket.guid}
 
 

@@ -8,7 +8,7 @@ from tests.conftest import bearer, make_ticket
 
 # The verbs an operation id may start with; each id is a verb and what it acts on.
 VERBS = {"get", "list", "create", "update", "delete", "set", "add", "close", "process",
-         "reprint", "checkout", "sign", "refresh"}
+         "reprint", "checkout", "sign", "refresh", "fire"}
 REF = "#/components/headers/"
 
 

@@ -97,12 +97,20 @@ class TicketClose(VersionedBody):
     pass
 
 
+class CourseFire(VersionedBody):
+    """Firing a course takes no more than the version read; the body may be left out."""
+
+
 class ProductWrite(VersionedBody):
     code: str
     name: str
     price: Amount
     station_names: list[str] = Field(default_factory=list)
     course: int | None = None
+    prep_seconds: int | None = Field(
+        None, ge=0, description="How long the product takes to make, in seconds: within a "
+                                "fired course, shorter items start later so all finish "
+                                "together.")
 
 
 class StationWrite(VersionedBody):

@@ -25,7 +25,8 @@ def get_product(code):
 
 def _product_fields(body: ProductWrite) -> dict:
     return {"code": body.code, "name": body.name, "price": body.price,
-            "station_names": body.station_names, "course": body.course}
+            "station_names": body.station_names, "course": body.course,
+            "prep_seconds": body.prep_seconds}
 
 
 @bp.post("/products")

@@ -4,6 +4,7 @@ from flask import g, jsonify, request
 from app.api import bp
 from app.api.access import SIGNED_IN, guarded
 from app.api.bodies import (
+    CourseFire,
     ProcessOrders,
     RushChange,
     StatusChange,
@@ -22,7 +23,15 @@ from app.caching.order_documents import order_documents
 from app.core import rights as R
 from app.core.query import parse_includes, parse_query
 from app.http.etags import etag_of, not_modified, tagged
-from app.services import dispatch, history, order_rush, order_status, orders, processing
+from app.services import (
+    courses,
+    dispatch,
+    history,
+    order_rush,
+    order_status,
+    orders,
+    processing,
+)
 
 
 def order_response(order, status: int = 200, *, include_history: bool = False):
@@ -115,6 +124,17 @@ def set_endpoint_status(order_id, endpoint_name):
     body = parse_body(StatusChange)
     return order_response(order_status.set_entry_status(
         user=g.user, order_id=order_id, station_name=endpoint_name, status=body.status,
+        version=expected_version(body.version)))
+
+
+@bp.post("/orders/<order_id>/courses/<int:course>/fire")
+@guarded(R.ORDER_PROCESS)
+def fire_course(order_id, course):
+    """Fire a course: its items held at stations that hold courses may be started."""
+    # No body means no version named (If-Match may name one); a body sent must be an object.
+    body = parse_body(CourseFire, request.get_json(silent=True) if request.get_data() else {})
+    return order_response(courses.fire_course(
+        user=g.user, order_id=order_id, course=course,
         version=expected_version(body.version)))
 
 

@@ -73,6 +73,14 @@ class OrderItem(Schema):
     project_guid: Guid | None
     status: Status
     endpoints: list[ItemEndpoint]
+    fired_date_utc: UtcDateTime | None = Field(
+        description="When the item's course was fired; null while it is held, waiting to be "
+                    "fired (`POST /api/orders/{id}/courses/{course}/fire`). The order's first "
+                    "course and items without a course fire with the order.")
+    start_date_utc: UtcDateTime | None = Field(
+        description="When to start the item so its course finishes together: the firing "
+                    "time plus the course's longest `prepSeconds` less its own. Null while "
+                    "held.")
 
 
 class OrderEndpointEntry(Schema):
@@ -179,6 +187,8 @@ class Product(Versioned):
     price: Number
     station_names: list[str]
     course: int | None
+    prep_seconds: int | None = Field(ge=0, description="How long the product takes to make, "
+                                                       "in seconds; null if not set.")
 
 
 class Station(Versioned):
@@ -189,9 +199,13 @@ class Station(Versioned):
     address: str | None
     settings: dict[str, str] = Field(description=(
         "Free key/value pairs; those the hub reads are checked on save. Display stations: "
-        "`warnAfterMinutes`, `lateAfterMinutes` (a card's ageing colours, 5 and 10 by default) "
-        "and `compact` (on/off: smaller cards, more on each page of the screen). Printers: "
-        "`beep`, `largeNumber`, `doubleSize`, `cut`, `width`, `timezone`."))
+        "`warnAfterMinutes`, `lateAfterMinutes` (a card's ageing colours, 5 and 10 by default), "
+        "`compact` (on/off: smaller cards, more on each page of the screen), `courseFiring` "
+        "(`together`, the default: every course is made at once; `held`: a later course is "
+        "held here until it is fired) and `autoFire` (`true`: a held course fires by itself "
+        "once every item of the previous course is Ready). Any station: `orderTypes` (the "
+        "order types it takes, comma-separated; all by default). Printers: `beep`, "
+        "`largeNumber`, `doubleSize`, `cut`, `width`, `timezone`."))
 
 
 class Delivery(Schema):
@@ -330,6 +344,7 @@ ANSWERS: dict[str, tuple[int, object]] = {
     "api.delete_station": (204, None),
     "api.station_deliveries": (200, list[Delivery]),
     "api.reprint_order": (202, Order),
+    "api.fire_course": (200, Order),
     "api.create_project": (201, Project),
     "api.list_projects": (200, list[Project]),
     "api.get_project": (200, Project),

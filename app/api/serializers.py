@@ -35,6 +35,7 @@ def order_json(order, *, include_history: bool = False) -> dict:
             "status": S.aggregate(c.status for c in cells),
             "endpoints": [{"name": station_of[c.entry_id].name, "status": c.status}
                           for c in cells],
+            "firedDateUtc": dt(item.fired_at), "startDateUtc": dt(item.start_at),
         })
     item_no = {item.id: item.item_no for item in order.items}
     endpoints = []
@@ -92,7 +93,7 @@ def written_ticket_json(ticket, orders) -> dict:
 def product_json(product) -> dict:
     return {"code": product.code, "name": product.name, "price": product.price,
             "stationNames": [s.name for s in product.stations], "course": product.course,
-            "_v": product.version}
+            "prepSeconds": product.prep_seconds, "_v": product.version}
 
 
 def station_json(station) -> dict:

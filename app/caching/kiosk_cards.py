@@ -49,7 +49,8 @@ def board_cards(board, can_update: bool) -> list[Markup]:
     # screens, polling the same process, must not push each other's card out.
     screen = f"@{board.target}@{can_update:d}"
     keyed = [(card.order.id + screen, (card.order.version, card.status, card.since,
-                                       tuple((line.item.id, line.status) for line in card.lines),
+                                       tuple((line.item.id, line.status, line.held,
+                                              line.waiting) for line in card.lines),
                                        card.voids, card.voided_by, request.script_root))
              for card in board.cards]
     texts = cache.get_many(keyed)

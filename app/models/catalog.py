@@ -40,6 +40,7 @@ class Product(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     course: Mapped[int | None] = mapped_column(Integer)
+    prep_seconds: Mapped[int | None] = mapped_column(Integer)  # how long it takes to make
     version: Mapped[int] = mapped_column(Integer, default=1)
     stations: Mapped[list[Station]] = relationship(
         secondary=product_stations, order_by=Station.name

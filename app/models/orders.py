@@ -101,6 +101,12 @@ class OrderItem(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
     course: Mapped[int | None] = mapped_column(Integer)
     project_guid: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Courses that fire (app.services.courses): the product's prep time as ordered, when the
+    # item's course was fired (null while it waits to be) and when to start it so its course
+    # finishes together.
+    prep_seconds: Mapped[int | None] = mapped_column(Integer)
+    fired_at: Mapped[datetime | None] = mapped_column(DateTime)
+    start_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class OrderEntry(db.Model):

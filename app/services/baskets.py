@@ -288,5 +288,6 @@ def _frozen_items(session, user, device, basket, errors) -> list[ItemSpec]:
         items.append(ItemSpec(product_code=product.code, name=product.name,
                               quantity=line.quantity, unit_price=product.price,
                               station_ids=stations, course=product.course,
-                              project_guid=line.project_guid))
+                              project_guid=line.project_guid,
+                              prep_seconds=product.prep_seconds))
     return items

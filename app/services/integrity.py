@@ -23,7 +23,7 @@ FINISHED = (S.COMPLETED, S.CANCELLED)
 def check_integrity() -> list[str]:
     """Every mismatch found, as sentences; an empty list when all is well."""
     return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets(),
-            *_order_types()]
+            *_order_types(), *_courses()]
 
 
 def _numbers() -> list[str]:
@@ -112,4 +112,27 @@ def _order_types() -> list[str]:
     problems += [f"Ticket {ticket_id} has the unknown order type {kind!r}." for ticket_id, kind
                  in db.session.execute(select(Ticket.id, Ticket.order_type)
                                        .where(Ticket.order_type.not_in(OT.ALL)))]
+    return problems
+
+
+def _courses() -> list[str]:
+    """Courses that fire (app.services.courses): an item has a start time exactly when it was
+    fired, never before it; an item without a course, or of its order's first course, was
+    fired with the order."""
+    items = defaultdict(list)
+    for row in db.session.execute(
+            select(OrderItem.order_id, OrderItem.item_no, OrderItem.course, OrderItem.fired_at,
+                   OrderItem.start_at)):
+        items[row.order_id].append(row)
+    numbers = dict(db.session.execute(select(Order.id, Order.number)).all())
+    problems = []
+    for order_id, rows in items.items():
+        first = min((r.course for r in rows if r.course is not None), default=None)
+        for r in rows:
+            label = f"Item {r.item_no} of order {numbers.get(order_id)}"
+            if (r.start_at is None) != (r.fired_at is None) or (
+                    r.start_at is not None and r.start_at < r.fired_at):
+                problems.append(f"{label} has a start time that does not follow its firing.")
+            if r.fired_at is None and (r.course is None or r.course == first):
+                problems.append(f"{label} belongs to no later course but was never fired.")
     return problems

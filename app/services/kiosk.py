@@ -19,7 +19,7 @@ from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
-from app.services import history, order_status, voids
+from app.services import courses, history, order_status, voids
 from app.services.kiosk_links import EXPO, KioskActor
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
@@ -74,6 +74,8 @@ class Line:
     item: OrderItem
     status: str
     next_status: str | None
+    held: bool = False     # waits for its course to be fired (app.services.courses)
+    waiting: bool = False  # fired, New, and not due to start yet (item.start_at is ahead)
 
 
 @dataclass(frozen=True)
@@ -146,14 +148,19 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
         .where(_on_screen(station.id))
         .order_by(Order.is_rush.desc(), OrderEntry.processed_at, Order.number)
         .limit(MAX_CARDS)).all()
-    lines = _lines([entry_id for _, entry_id, _ in rows])
+    now = utcnow()
+    lines = _lines([entry_id for _, entry_id, _ in rows], holds=courses.holds_courses(station),
+                   now=now)
     cards = []
     for order, entry_id, since in rows:
-        status = S.aggregate(line.status for line in lines[entry_id])
-        cards.append(Card(order=order, status=status, next_status=next_stage(status),
+        # A card's status is that of what may be worked on: held lines wait for their course.
+        workable = [line for line in lines[entry_id] if not line.held]
+        status = S.aggregate(line.status for line in workable or lines[entry_id])
+        cards.append(Card(order=order, status=status,
+                          next_status=next_stage(status) if workable else None,
                           since=since, lines=lines[entry_id]))
     cards = _with_void_marks(cards, station.id)
-    return Board(target=station.name, version=version, now=utcnow(), cards=cards,
+    return Board(target=station.name, version=version, now=now, cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
                  compact=is_compact(station.settings),
                  warn_minutes=_minutes(station.settings, "warnAfterMinutes",
@@ -191,9 +198,10 @@ def _with_void_marks(cards: list[Card], station_id: int) -> list[Card]:
     return ordered
 
 
-def _lines(entry_ids: list[int]) -> dict[int, list[Line]]:
-    """The items of these station entries with their cells' statuses, in item order: one
-    statement for the whole board, and only this station's cells."""
+def _lines(entry_ids: list[int], *, holds: bool = False, now=None) -> dict[int, list[Line]]:
+    """The items of these station entries with their cells' statuses: one statement for the
+    whole board, and only this station's cells, placed as `_place` says. `holds`: the station
+    holds courses, so a New line of an unfired item is held."""
     lines = {entry_id: [] for entry_id in entry_ids}
     if not entry_ids:
         return lines
@@ -203,8 +211,26 @@ def _lines(entry_ids: list[int]) -> dict[int, list[Line]]:
         .where(OrderCell.entry_id.in_(entry_ids))
         .order_by(OrderCell.entry_id, OrderItem.item_no)).all()
     for entry_id, status, item in rows:
-        lines[entry_id].append(Line(item, status, next_stage(status)))
+        held = holds and item.fired_at is None and status == S.NEW
+        waiting = (not held and status == S.NEW and item.start_at is not None
+                   and now is not None and item.start_at > now)
+        lines[entry_id].append(Line(item, status, None if held else next_stage(status),
+                                    held=held, waiting=waiting))
+    for entry_lines in lines.values():
+        entry_lines.sort(key=_place)
     return lines
+
+
+def _place(line: Line) -> tuple:
+    """Where a line goes on its card: those to make now first, the latest due at the top (an
+    item whose start time just came moves up), then those due later, soonest first, then the
+    held ones; item order otherwise."""
+    start = line.item.start_at.timestamp() if line.item.start_at else 0
+    if line.held:
+        return 2, 0, line.item.item_no
+    if line.waiting:
+        return 1, start, line.item.item_no
+    return 0, -start, line.item.item_no
 
 
 def _all_day(station_id: int) -> list[tuple[str, str, Decimal]]:
@@ -263,14 +289,19 @@ def advance_entry(*, viewer, station_name: str, order_id: str,
     _require_change(viewer, station_name)
     with write_transaction() as session:
         order, cells = _locked_entry(session, viewer, station_name, order_id)
-        current = S.aggregate(c.status for c in cells)
+        # Items held for their course are left as they are; the card's status is the others'.
+        held = courses.held_cells(order, cells)
+        workable = [c for c in cells if c not in held]
+        current = S.aggregate(c.status for c in workable or cells)
         _check_seen(f"Order {order.number}", current, seen)
         target = next_stage(current)
         if target is None:
             raise Conflict(f"Order {order.number} is {current} at {station_name}.")
         rank = S.STAGES.index
-        live = [c for c in cells if c.status != S.CANCELLED]
-        if all(rank(c.status) <= rank(target) for c in live):
+        live = [c for c in workable if c.status != S.CANCELLED]
+        if not live:
+            courses.refuse_held_start(order, held, target)
+        if not held and all(rank(c.status) <= rank(target) for c in live):
             return order_status.set_entry_status(user=viewer, order_id=order.id,
                                                  station_name=station_name, status=target)
         for cell in [c for c in live if rank(c.status) < rank(target)]:
@@ -281,12 +312,25 @@ def advance_entry(*, viewer, station_name: str, order_id: str,
 
 
 def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
-    """Complete the station's part of the order: its card leaves the screen."""
+    """Complete the station's part of the order: its card leaves the screen. Items held for
+    their course stay (the card with them); the others are completed."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, _ = _locked_entry(session, viewer, station_name, order_id)
-        return order_status.set_entry_status(user=viewer, order_id=order.id,
-                                             station_name=station_name, status=S.COMPLETED)
+        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        held = courses.held_cells(order, cells)
+        if not held:
+            return order_status.set_entry_status(user=viewer, order_id=order.id,
+                                                 station_name=station_name, status=S.COMPLETED)
+        to_complete = [c for c in cells if c not in held
+                       and c.status not in (S.COMPLETED, S.CANCELLED)]
+        if not to_complete:
+            raise Conflict(f"Order {order.number} waits at {station_name} for its course to "
+                           "be fired; there is nothing to bump yet.")
+        for cell in to_complete:
+            order_status.set_cell_status(user=viewer, order_id=order.id,
+                                         item_id=cell.item.item_no,
+                                         station_name=station_name, status=S.COMPLETED)
+        return order
 
 
 def acknowledge_void(*, viewer, station_name: str, order_id: str) -> Order:
@@ -361,6 +405,7 @@ class StationProgress:
 class ExpoCard:
     order: Order
     stations: list[StationProgress]
+    waiting_courses: list[int] = field(default_factory=list)  # courses to fire
 
     @property
     def can_complete(self) -> bool:
@@ -395,9 +440,21 @@ def get_expo_board(*, viewer) -> Board:
                 name=entry.station.name, status=S.aggregate(c.status for c in cells),
                 dispatched=entry.processed_at is not None, live=len(live),
                 done=sum(c.status in (S.READY, S.COMPLETED) for c in live)))
-        cards.append(ExpoCard(order=order, stations=progress))
+        cards.append(ExpoCard(order=order, stations=progress,
+                              waiting_courses=courses.waiting_courses(order)))
     return Board(target=EXPO, version=version, now=utcnow(), cards=cards, more=total - len(cards),
                  warn_minutes=DEFAULT_WARN_MINUTES, late_minutes=DEFAULT_LATE_MINUTES)
+
+
+def can_fire(viewer) -> bool:
+    return courses.may_fire(viewer)
+
+
+def fire_course(*, viewer, order_id: str, course: int) -> Order:
+    """The expo's Fire button: fire a course of an order (app.services.courses.fire_course).
+    Raises Forbidden, NotFound, Conflict."""
+    require_screen(viewer, EXPO)
+    return courses.fire_course(user=viewer, order_id=order_id, course=course)
 
 
 def complete_order(*, viewer, order_id: str) -> Order:

@@ -45,8 +45,11 @@ def get_kiosk_actor(link_id) -> KioskActor | None:
                              .execution_options(populate_existing=True))
     if link is None or link.revoked_at is not None:
         return None
-    return KioskActor(link_id=link.id, link_name=link.name,
-                      target=EXPO if link.is_expo else link.station.name)
+    if link.is_expo:
+        # The expo fires courses (app.services.courses), which needs orderProcess.
+        return KioskActor(link_id=link.id, link_name=link.name, target=EXPO,
+                          rights=(R.ORDER_READ, R.ORDER_UPDATE, R.ORDER_PROCESS))
+    return KioskActor(link_id=link.id, link_name=link.name, target=link.station.name)
 
 
 def _require_admin(user) -> None:

@@ -16,7 +16,7 @@ from app.core import status as S
 from app.core.errors import FieldError, Invalid
 from app.models import Station, Ticket, User, new_ordered_guid, utcnow
 from app.models.orders import Order
-from app.services import counts, history, order_rows
+from app.services import counts, courses, history, order_rows
 from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
 from app.services.order_rows import NewEntry, NewItem, NewOrder
 from app.services.processing import process_locked_order
@@ -32,6 +32,7 @@ class ItemSpec:
     note: str | None = None
     course: int | None = None
     project_guid: str | None = None
+    prep_seconds: int | None = None
 
 
 @dataclass
@@ -98,13 +99,22 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
         entries=[NewEntry(station=stations[sid]) for sid in station_ids],
         items=[NewItem(item_no=item_no, product_code=i.product_code, name=i.name,
                        quantity=i.quantity, unit_price=i.unit_price, total=totals[item_no - 1],
-                       note=i.note, course=i.course, project_guid=i.project_guid)
+                       note=i.note, course=i.course, project_guid=i.project_guid,
+                       prep_seconds=i.prep_seconds)
                for item_no, i in enumerate(spec.items, start=1)],
     )
     detail = "void order" if spec.is_void else None
     if spec.ticket is not None:
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"
     history.record(order, "created", user_name=spec.user.user_name, detail=detail, at=now)
+    held = courses.fire_new_order(
+        order.items, {item_no: [stations[sid] for sid in i.station_ids]
+                      for item_no, i in enumerate(spec.items, start=1)},
+        is_void=spec.is_void, now=now)
+    if held:
+        history.record(order, "fired", user_name=spec.user.user_name, level="course",
+                       target=f"course {courses.first_course(order.items)}", at=now,
+                       detail="with the order; held: " + ", ".join(f"course {c}" for c in held))
     # Processing a new order changes only what is still in memory: it is written whole below.
     if current_app.config["AUTO_PROCESS"]:
         process_locked_order(order, user_name=spec.user.user_name)

@@ -58,6 +58,9 @@ class NewItem:
     note: str | None = None
     course: int | None = None
     project_guid: str | None = None
+    prep_seconds: int | None = None
+    fired_at: datetime | None = None
+    start_at: datetime | None = None
     order_id: str | None = None  # the order's, given when written
 
 

@@ -7,7 +7,7 @@ from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.models import User, utcnow
 from app.models.orders import Order, OrderCell
-from app.services import counts, history
+from app.services import counts, courses, history
 from app.services.common import Outcome, check_version
 from app.services.orders import get_order, lock_visible_order
 
@@ -36,6 +36,7 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     changing = [c for c in live if c.status != target]
     if not changing:
         return False
+    courses.refuse_held_start(order, changing, target)
     before = S.aggregate(c.status for c in cells)
     for cell in changing:
         cell.status = target
@@ -45,6 +46,9 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     counts.move(object_session(order), order_before, order.status)
     history.record(order, "status", user_name=user.user_name, level=level, target=label,
                    from_status=before, to_status=S.aggregate(c.status for c in cells), at=now)
+    if target in courses.DONE:
+        # The course this finished may let the next one fire by itself (autoFire).
+        courses.fire_ready_courses(order, now=now)
     if order.status == S.COMPLETED:
         order.completed_at = order.completed_at or now
     else:

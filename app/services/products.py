@@ -25,7 +25,11 @@ def get_product(code: str) -> Product:
     return product
 
 
-def _resolve(session, *, code, name, price, station_names, course) -> list[Station]:
+PREP_SECONDS_MAX = 86_400  # a day: longer is a typing mistake, not a dish
+
+
+def _resolve(session, *, code, name, price, station_names, course, prep_seconds=None
+             ) -> list[Station]:
     errors = []
     if not code or not code.strip() or len(code) > 40 or "/" in code:
         errors.append(FieldError("code", "A code of 1 to 40 characters without '/' is required."))
@@ -38,6 +42,10 @@ def _resolve(session, *, code, name, price, station_names, course) -> list[Stati
                                           "4 decimals, is required."))
     if course is not None and not 0 <= course <= 99:
         errors.append(FieldError("course", "A course is a number from 0 to 99."))
+    if prep_seconds is not None and (isinstance(prep_seconds, bool)
+                                     or not 0 <= prep_seconds <= PREP_SECONDS_MAX):
+        errors.append(FieldError("prepSeconds", "A prep time is a whole number of seconds "
+                                                f"from 0 to {PREP_SECONDS_MAX}."))
     wanted = list(dict.fromkeys(station_names or []))
     stations = list(session.scalars(select(Station).where(Station.name.in_(wanted)))) \
         if wanted else []
@@ -50,21 +58,22 @@ def _resolve(session, *, code, name, price, station_names, course) -> list[Stati
 
 
 def create_product(*, code: str, name: str, price: Decimal, station_names=(),
-                   course: int | None = None) -> Product:
+                   course: int | None = None, prep_seconds: int | None = None) -> Product:
     with write_transaction() as session:
         stations = _resolve(session, code=code, name=name, price=price,
-                            station_names=station_names, course=course)
+                            station_names=station_names, course=course,
+                            prep_seconds=prep_seconds)
         if session.scalar(select(Product.id).where(Product.code == code.strip())):
             raise Conflict(f"A product with code {code!r} exists already.", member_name="code")
         product = Product(code=code.strip(), name=name.strip(), price=price, course=course,
-                          stations=stations, version=1)
+                          prep_seconds=prep_seconds, stations=stations, version=1)
         session.add(product)
     return product
 
 
 def update_product(current_code: str, *, code: str, name: str, price: Decimal,
                    station_names=(), course: int | None = None,
-                   version: int | None = None) -> Product:
+                   prep_seconds: int | None = None, version: int | None = None) -> Product:
     with write_transaction() as session:
         product = session.scalar(
             select(Product).where(Product.code == current_code).with_for_update())
@@ -72,12 +81,14 @@ def update_product(current_code: str, *, code: str, name: str, price: Decimal,
             raise NotFound(f"No product with code {current_code!r}.")
         check_version(product.version, version)
         stations = _resolve(session, code=code, name=name, price=price,
-                            station_names=station_names, course=course)
+                            station_names=station_names, course=course,
+                            prep_seconds=prep_seconds)
         other = session.scalar(select(Product.id).where(Product.code == code.strip()))
         if other is not None and other != product.id:
             raise Conflict(f"A product with code {code!r} exists already.", member_name="code")
         product.code, product.name, product.price = code.strip(), name.strip(), price
         product.course, product.stations = course, stations
+        product.prep_seconds = prep_seconds
         product.version += 1
     return product
 

@@ -16,6 +16,7 @@ from app.dispatch.slips import check_settings
 from app.extensions import db
 from app.models import Counter, Station
 from app.models.orders import OrderEntry
+from app.services import courses
 from app.services.common import check_version
 from app.services.history import STATIONS_VERSION
 
@@ -74,6 +75,7 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
         if OT.SETTING in (settings or {}):
             errors += [FieldError(f"settings.{OT.SETTING}", message)
                        for message in OT.parse_setting(settings[OT.SETTING])[1]]
+        errors += courses.check_settings(settings or {})
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
     elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None

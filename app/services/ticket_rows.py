@@ -86,7 +86,8 @@ class StationRow:
     name: str
     type: str
     is_active: bool
-    settings: dict | None = field(default=None, compare=False)
+    # Read for its orderTypes and courseFiring; not part of the row's identity.
+    settings: dict | None = field(default=None, compare=False, hash=False)
 
 
 @dataclass
@@ -95,6 +96,7 @@ class ProductRow:
     name: str
     price: Decimal
     course: int | None
+    prep_seconds: int | None = None
     stations: list[StationRow] = field(default_factory=list)  # by name, as Product.stations
 
 
@@ -102,8 +104,8 @@ class ProductRow:
 def _products(size: int):
     """The products of `size` codes with their stations, one row per (product, station)."""
     return (
-        select(Product.code, Product.name, Product.price, Product.course, Station.id,
-               Station.name, Station.type, Station.is_active, Station.settings)
+        select(Product.code, Product.name, Product.price, Product.course, Product.prep_seconds,
+               Station.id, Station.name, Station.type, Station.is_active, Station.settings)
         .outerjoin(product_stations, product_stations.c.product_id == Product.id)
         .outerjoin(Station, Station.id == product_stations.c.station_id)
         .where(Product.code.in_([bindparam(f"code{i}") for i in range(size)]))
@@ -117,8 +119,8 @@ def _product_rows(connection, codes: list[str]) -> list:
 
 def _products_of(rows) -> dict[str, ProductRow]:
     found: dict[str, ProductRow] = {}
-    for code, name, price, course, *station in rows:
-        product = found.setdefault(code, ProductRow(code, name, price, course))
+    for code, name, price, course, prep_seconds, *station in rows:
+        product = found.setdefault(code, ProductRow(code, name, price, course, prep_seconds))
         if station[0] is not None:
             product.stations.append(StationRow(*station))
     return found

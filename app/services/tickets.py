@@ -215,7 +215,7 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
         added_specs.append(ItemSpec(product_code=key[0], name=product.name, quantity=delta,
                                     unit_price=product.price, station_ids=stations,
                                     note=key[1], course=key[2] if key[2] is not None
-                                    else product.course))
+                                    else product.course, prep_seconds=product.prep_seconds))
     if errors:
         raise Invalid(errors)
     removed_specs = []
@@ -230,7 +230,8 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
                 (product.price if product else Decimal(0)),
                 station_ids=stations or ([s.id for s in product.stations] if product else []),
                 note=key[1], course=key[2] if key[2] is not None
-                else (product.course if product else None)))
+                else (product.course if product else None),
+                prep_seconds=product.prep_seconds if product else None))
         removed_specs = [s for s in removed_specs if s.station_ids]
     # Every station the orders go to, read now: the write transaction reads nothing (a void
     # goes where the original went, which may be no product's station any more).

@@ -127,6 +127,7 @@ class ProductForm(FlaskForm):
     price = DecimalField("Price", places=None, validators=[Optional()])
     station_names = CheckboxesField("Stations")
     course = IntegerField("Course", validators=[Optional()])
+    prep_seconds = IntegerField("Prep time (seconds)", validators=[Optional()])
     version = IntegerField(name="_v", validators=[Optional()])
 
 
@@ -281,14 +282,14 @@ def toggle_station(name):
 def _product_fields(form: ProductForm) -> dict:
     return {"code": form.code.data or "", "name": form.name.data or "",
             "price": form.price.data, "station_names": form.station_names.data,
-            "course": form.course.data}
+            "course": form.course.data, "prep_seconds": form.prep_seconds.data}
 
 
 def _product_form(product=None, formdata=True) -> ProductForm:
     data = {} if product is None else {
         "code": product.code, "name": product.name, "price": plain_decimal(product.price),
         "station_names": [s.name for s in product.stations], "course": product.course,
-        "version": product.version}
+        "prep_seconds": product.prep_seconds, "version": product.version}
     form = ProductForm(data=data) if formdata else ProductForm(formdata=None, data=data)
     form.station_names.choices = [s.name for s in station_service.list_stations()]
     return form

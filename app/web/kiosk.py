@@ -100,6 +100,7 @@ def _screen(page: str, fragment: str, viewer, board):
     # A station's cards are cached drawn (app.caching.kiosk_cards); the expo's are drawn whole.
     cards = None if board.target == kiosk_links.EXPO else board_cards(board, can_update)
     response = render(page, fragment, board=board, cards=cards, can_update=can_update,
+                      can_fire=kiosk.can_fire(viewer),
                       is_person=not isinstance(viewer, kiosk_links.KioskActor))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -162,6 +163,13 @@ def _expo_screen(viewer):
 def complete(viewer, order_id):
     return _after_change(viewer, kiosk_links.EXPO, lambda: kiosk.complete_order(
         viewer=viewer, order_id=order_id))
+
+
+@bp.post("/kiosk/expo/orders/<order_id>/courses/<int:course>/fire")
+@with_viewer
+def fire(viewer, order_id, course):
+    return _after_change(viewer, kiosk_links.EXPO, lambda: kiosk.fire_course(
+        viewer=viewer, order_id=order_id, course=course))
 
 
 @bp.get("/kiosk/<station_name>")

@@ -13,6 +13,7 @@ from app.core import status as S
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
 from app.core.query import int_range, parse_query
 from app.services import (
+    courses,
     dispatch,
     history,
     order_rush,
@@ -235,7 +236,7 @@ def _order_page(order_id: str, *, message: str | None = None, message_at: str = 
                       status=status, order=order, version=version)
     return render("orders/page.html", "orders/_detail.html", status=status, order=order,
                   message=message, message_at=message_at, version=version,
-                  controls=order_controls(order),
+                  controls=order_controls(order), courses=courses.course_states(order),
                   jobs=dispatch.jobs_by_entry(order), reprint_refusal=dispatch.reprint_refusal,
                   **_abilities())
 
@@ -309,6 +310,13 @@ def set_station_status(order_id, station_name):
                    lambda version: order_status.set_entry_status(
                        user=current_user, order_id=order_id, station_name=station_name,
                        status=request.form.get("status"), version=version))
+
+
+@bp.post("/orders/<order_id>/courses/<int:course>/fire")
+@login_required
+def fire_course(order_id, course):
+    return _change(order_id, "courses", lambda version: courses.fire_course(
+        user=current_user, order_id=order_id, course=course, version=version))
 
 
 @bp.get("/orders/<order_id>/cancel")

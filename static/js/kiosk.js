@@ -198,6 +198,22 @@
       card.classList.toggle("age-warn", seconds >= warn && seconds < late);
       card.classList.toggle("age-fresh", seconds < warn);
     });
+    startTimes(now);
+  }
+
+  // An item of a fired course that is quicker to make than the course's longest waits for its
+  // start time ("start in 2:30"); when it comes, the item moves to the top of its card.
+  function startTimes(now) {
+    document.querySelectorAll("[data-start]").forEach(function (mark) {
+      const left = Math.ceil((Date.parse(mark.dataset.start) - now) / 1000);
+      if (left > 0) { mark.textContent = "start in " + formatAge(left); return; }
+      mark.textContent = "start now";
+      mark.removeAttribute("data-start");
+      const line = mark.closest(".line");
+      if (line) line.classList.remove("waiting");
+      const item = mark.closest("li");
+      if (item && item.parentNode) item.parentNode.prepend(item);
+    });
   }
 
   // --- selection: what Enter, Space and the number keys act on --------------------------------

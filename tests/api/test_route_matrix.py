@@ -54,6 +54,7 @@ EXPECTED = {
     "api.set_endpoint_status": (_status, 200),
     "api.delete_order": (None, 204),
     "api.reprint_order": (None, 409),  # Kitchen is a display: nothing to reprint
+    "api.fire_course": (None, 409),  # the burger's course 2 fired with the order
     "api.list_tickets": (None, 200),
     "api.get_ticket": (None, 200),
     "api.create_ticket": (lambda c: {"name": "Table 2",
@@ -144,7 +145,7 @@ def test_every_api_route_declares_its_right():
 def test_route_answers_by_right(client, catalog, waiter, rule, method, endpoint):
     ticket, (order,) = make_ticket(waiter, catalog, ("BURGER", 1))
     ctx = {"order_id": order.id, "item_id": 1, "endpoint_name": "Kitchen", "name": "Kitchen",
-           "ticket_id": ticket.id, "code": "BURGER"}
+           "ticket_id": ticket.id, "code": "BURGER", "course": 2}
     url, right = _url(rule, ctx), route_rights[endpoint]
     body_of, expected = EXPECTED[endpoint]
 
