@@ -14,6 +14,7 @@ from app.models import DEFAULT_BOARD, Counter, utcnow
 from app.models.orders import Order
 from app.services import boards, kiosk_links, order_status
 from app.services.boards import BoardFields
+from tests.browser.test_dashboard import open_menu, sign_in
 from tests.conftest import make_ticket
 
 pytestmark = pytest.mark.browser
@@ -123,3 +124,36 @@ def test_screenshot_of_a_busy_board(page, live_server, catalog, waiter, manager,
             '[data-column="{key}"] .digits')).every(d => d.scrollWidth <= d.parentElement.clientWidth)""")
     page.wait_for_timeout(3200)  # the highlight's pulse settles before the picture
     screenshot(page, "ready-board-busy-1080p")
+
+
+@pytest.fixture
+def csrf_on(app):
+    """The real thing: the admin's forms must carry the CSRF token from the page."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    yield
+    app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_an_admin_makes_a_board_and_its_link_and_a_television_opens_it(
+        page, browser, live_server, catalog, waiter, admin, csrf_on, screenshot):
+    _, (takeout,) = make_ticket(waiter, catalog, ("FRIES", 1), name="Table 1")
+    sign_in(page, live_server, "admin")
+    open_menu(page, "Admin")
+    page.get_by_role("link", name="Ready boards").click()
+    page.get_by_role("textbox", name=re.compile("^Name")).fill("pickup")
+    page.get_by_role("textbox", name=re.compile("^Title")).fill("Pick-up")
+    page.get_by_label("Kitchen").check()
+    page.get_by_label("Minutes a Ready number stays").fill("5")
+    page.get_by_role("button", name="Add board").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Board Pick-up")
+    page.get_by_label("Name (where the screen is)").fill("TV by the door")
+    page.get_by_role("button", name="Make a link").click()
+    url = page.locator("#new-board-link").inner_text()
+    assert re.fullmatch(rf"{re.escape(live_server.url)}/board/pickup\?key=kio_[\w-]+", url)
+    screenshot(page, "ready-board-admin")
+
+    television = browser.new_context(viewport=TV).new_page()
+    television.goto(url)
+    expect(television).to_have_url(f"{live_server.url}/board/pickup")
+    expect(television.locator(f'[data-number="{takeout.number}"]')).to_be_visible()
+    television.context.close()
