@@ -1,6 +1,6 @@
 """Two server processes sharing one PostgreSQL database (contract 5.2): a change made through one
-appears on a kiosk screen served by the other within 2 seconds, because the screens' signal is a
-counter row in the database, not anything in one process's memory."""
+appears on a kiosk screen or a ready board served by the other within 2 seconds, because the
+screens' signal is a counter row in the database, not anything in one process's memory."""
 import http.cookiejar
 import json
 import os
@@ -129,6 +129,35 @@ class Screen:
             return answer.status
 
 
+class Board(Screen):
+    """A ready board as its television drives it: opened by a board link, polled every second."""
+
+    def __init__(self, server: Server, secret: str, path: str = "/board"):
+        self.base = f"{server.url}{path}"
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        page = self.opener.open(f"{self.base}?key={secret}", timeout=5)  # follows the 303
+        assert page.url == self.base
+        self.html = page.read().decode()
+        self.version = self._version()
+
+    def _version(self) -> str:
+        return re.search(r'"version": "([\d.]+)"', self.html).group(1)
+
+    def poll(self) -> int:
+        request = urllib.request.Request(f"{self.base}?version={self.version}",
+                                         headers={"HX-Request": "true"})
+        with self.opener.open(request, timeout=3) as answer:
+            if answer.status == 200:
+                self.html = answer.read().decode()
+                self.version = self._version()
+            return answer.status
+
+    def column(self, key: str) -> list[int]:
+        part = re.search(rf'<section class="column {key}".*?</section>', self.html, re.DOTALL)
+        return [int(n) for n in re.findall(r'data-number="(\d+)"', part.group(0))]
+
+
 def api(server: Server, method: str, path: str, headers: dict, body=None) -> dict:
     request = urllib.request.Request(
         server.url + "/api" + path, method=method,
@@ -161,6 +190,30 @@ def test_a_change_through_one_process_shows_on_a_screen_of_the_other(
     assert took < 2.0
     order = api(a, "GET", f"/orders/{order_id}", bearer(manager))
     assert [e["status"] for e in order["endpoints"]] == ["Completed"]
+
+
+def test_a_change_through_one_process_shows_on_a_ready_board_of_the_other(
+        two_servers, catalog, waiter, manager, admin):
+    a, b = two_servers
+    _, secret = kiosk_links.create_kiosk_link(user=admin, station_name=None, board_name="",
+                                              name="Counter TV")
+    board = Board(b, secret)
+    assert board.column("preparing") == [] and board.poll() == 204  # idle: nothing changed
+
+    # A ticket through process A's API: its number appears under Preparing on B's board.
+    api(a, "POST", "/tickets", bearer(waiter, "POS-1"), {
+        "name": "Table 42", "items": [{"productCode": "FRIES", "quantity": 2}]})
+    took = board.wait_for(lambda html: 'data-number="' in html)
+    assert took < 2.0
+    order = api(a, "GET", "/orders?$take=1", bearer(manager))["items"][0]
+    assert board.column("preparing") == [order["number"]]
+
+    # Marked Ready through A's API: on B's board it moves to Ready, within 2 seconds.
+    api(a, "POST", f"/orders/{order['id']}/status", bearer(manager), {"status": "Ready"})
+    took = board.wait_for(lambda html: 'data-ready-at="' in html)
+    assert took < 2.0
+    assert (board.column("preparing"), board.column("ready")) == ([], [order["number"]])
+    assert "Table 42" not in board.html  # numbers only: the board shows no names by default
 
 
 def test_two_processes_processing_the_same_orders_print_each_slip_once(

@@ -61,6 +61,9 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_saved_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # When the order last became Ready (every live cell Ready); None while it is not Ready. A
+    # ready board shows the number as Ready for its minutes from then.
+    ready_at: Mapped[datetime | None] = mapped_column(DateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     ticket: Mapped[Ticket | None] = relationship()

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import Station, utcnow
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
 from app.services import courses, history, order_status, voids
-from app.services.kiosk_links import EXPO, KioskActor
+from app.services.kiosk_links import EXPO, require_screen
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
 
@@ -32,19 +32,7 @@ DEFAULT_LATE_MINUTES = 10
 MAX_CARDS = 200
 
 
-# --- who is looking ---------------------------------------------------------------------------
-
-def require_screen(viewer, target: str) -> None:
-    """May `viewer` look at the screen of `target` (a station name, or EXPO)? Raises Forbidden:
-    a kiosk link sees its own screen only; a person needs a right that sees every order."""
-    if isinstance(viewer, KioskActor):
-        if viewer.target != target:
-            screen = "the expo screen" if viewer.target == EXPO else viewer.target
-            raise Forbidden(f"This screen's kiosk link is for {screen} only.")
-        return
-    if viewer is None or not R.sees_all_orders(viewer.rights):
-        raise Forbidden("Kiosk screens need the orderRead right.")
-
+# --- who is looking: require_screen lives with the links, the one place of their scope ------
 
 def _require_change(viewer, target: str) -> None:
     require_screen(viewer, target)

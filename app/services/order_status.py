@@ -53,6 +53,11 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
         order.completed_at = order.completed_at or now
     else:
         order.completed_at = None
+    # Ready boards show a number as Ready for some minutes from when it became Ready.
+    if order.status != S.READY:
+        order.ready_at = None
+    elif order_before != S.READY:
+        order.ready_at = now
     order.version += 1
     order.last_saved_at = now
     return True

@@ -66,8 +66,14 @@ def visible_orders(user: User):
 
 
 def _owner(user: User) -> int | None:
-    """Whose orders the user sees: None for everyone's."""
-    return None if R.sees_all_orders(user.rights) else user.id
+    """Whose orders the user sees: None for everyone's. An actor that is no person and has no
+    right to read orders (a ready board's link) owns none, and must not be taken for one who
+    sees every order."""
+    if R.sees_all_orders(user.rights):
+        return None
+    if user.id is None:
+        raise Forbidden("Reading orders needs a person or a station's screen.")
+    return user.id
 
 
 def _visible(owner: int | None):

@@ -14,7 +14,7 @@ from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
 from app.dispatch.slips import check_settings
 from app.extensions import db
-from app.models import Counter, Station
+from app.models import Counter, ReadyBoard, Station
 from app.models.orders import OrderEntry
 from app.services import courses
 from app.services.common import check_version
@@ -183,6 +183,12 @@ def delete_station(name: str, *, version: int | None = None) -> None:
         if session.scalar(select(exists().where(OrderEntry.station_id == station.id))):
             raise Conflict("Orders were routed to this station; switch it off instead.",
                            member_name="name")
+        board = session.scalar(select(ReadyBoard.title).join(ReadyBoard.stations)
+                               .where(Station.id == station.id).limit(1))
+        if board is not None:
+            # Without it the board might name no station any more, and show every order.
+            raise Conflict(f"The ready board {board} shows this station's orders; take the "
+                           "station off the board first.", member_name="name")
         session.delete(station)
         _bump_stations_version(session)
 

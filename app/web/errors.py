@@ -40,8 +40,8 @@ def _is_api() -> bool:
 
 
 def _on_kiosk_screen() -> bool:
-    """A wall screen, not a person: it has no dashboard to go back to."""
-    return request.blueprint == "kiosk" and not current_user.is_authenticated
+    """A wall screen or ready board, not a person: it has no dashboard to go back to."""
+    return request.blueprint in ("kiosk", "board") and not current_user.is_authenticated
 
 
 def error_page(status: int, message: str):

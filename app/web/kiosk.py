@@ -31,16 +31,14 @@ class KioskLinkForm(FlaskForm):
     target = SelectField("Screen", validate_choice=False)
 
 
-def _viewer():
-    """The signed-in person, else the screen a kiosk link signed in, else None."""
+def screen_viewer(board: str | None = None):
+    """The signed-in person, else the screen a kiosk link signed in where that link reaches
+    (kiosk_links.screen_actor: the station and expo screens, or with `board` that board's
+    scope), else None. Forbidden once the link was revoked."""
     if current_user.is_authenticated:
         return current_user._get_current_object()
     if SESSION_KEY in session:
-        actor = kiosk_links.get_kiosk_actor(session[SESSION_KEY])
-        if actor is None:
-            raise Forbidden("This screen's kiosk link was revoked. Ask an administrator "
-                            "for a new one.")
-        return actor
+        return kiosk_links.screen_actor(session[SESSION_KEY], board=board)
     return None
 
 
@@ -49,14 +47,14 @@ def with_viewer(view):
     too (401 with HX-Redirect, app.web.errors.sign_in_first), as the dashboard's pages do."""
     @wraps(view)
     def guarded(*args, **kwargs):
-        viewer = _viewer()
+        viewer = screen_viewer()
         if viewer is None:
             return login_manager.unauthorized()
         return view(viewer, *args, **kwargs)
     return guarded
 
 
-def _open_link(secret: str):
+def open_link(secret: str):
     link = kiosk_links.open_kiosk_link(secret=secret)  # Forbidden for a bad or revoked one
     if current_user.is_authenticated:
         # Becoming a screen signs the person out; a link opened by mistake (or sent to them by
@@ -73,6 +71,8 @@ def _become_screen(actor: kiosk_links.KioskActor):
     session[SESSION_KEY] = actor.link_id
     session.permanent = True  # the screen's browser may restart; the link should hold
     # The clean URL: the secret must not stay in the address bar or the history.
+    if actor.is_board:
+        return redirect(url_for("board.screen", name=actor.board_name))
     if actor.target == kiosk_links.EXPO:
         return redirect(url_for("kiosk.expo"))
     return redirect(url_for("kiosk.station", station_name=actor.target))
@@ -145,7 +145,7 @@ def index(viewer):
 @bp.get("/kiosk/expo")
 def expo():
     if request.args.get("key"):
-        return _open_link(request.args["key"])
+        return open_link(request.args["key"])
     return _expo_screen()
 
 
@@ -175,7 +175,7 @@ def fire(viewer, order_id, course):
 @bp.get("/kiosk/<station_name>")
 def station(station_name):
     if request.args.get("key"):
-        return _open_link(request.args["key"])
+        return open_link(request.args["key"])
     return _station_screen(station_name)
 
 
