@@ -98,10 +98,12 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # The models leave out SQLite's full-text table and each database's own indexes.
+        from app.db.schema import include_object
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
-            **conf_args
+            **{"include_object": include_object(connection.dialect.name), **conf_args}
         )
 
         with sqlite_foreign_keys_off(connection):

@@ -12,26 +12,58 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    case,
+    column,
     false,
+    func,
+    literal_column,
+    table,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core import order_types
+from app.core import status as S
 from app.extensions import db
 from app.models.catalog import Station
 from app.models.columns import MONEY, QUANTITY, new_ordered_guid, utcnow
 from app.models.tickets import Ticket
 
 
+def status_rank(status):
+    """A status's place in the stages (New 0 ... Completed 3, Cancelled 4): how lists sort by
+    status. Written with literal values, so the index on it (ix_orders_status_rank) is the
+    expression a sort writes, which SQLite needs to use it."""
+    return case({literal_column(f"'{name}'"): literal_column(str(rank))
+                 for rank, name in enumerate(S.ALL)}, value=status)
+
+
 class Order(db.Model):
+    """An order. Its indexes serve the lists' filters and sorts (docs/queries.md has the table
+    of which query uses which); those that differ between the databases follow the class."""
     __tablename__ = "orders"
-    # The dashboard's most common view: one status, newest first; the API's sorts by date.
-    # The list filters by order type and rush, newest first, as well.
-    __table_args__ = (Index("ix_orders_status_number", "status", "number"),
-                      Index("ix_orders_status_created_at", "status", "created_at"),
-                      Index("ix_orders_order_type_number", "order_type", "number"),
-                      Index("ix_orders_is_rush_number", "is_rush", "number"))
+    __table_args__ = (
+        # status=X and status=in:... with the default sort (number desc): the dashboard's and
+        # the API's lists of one status or of the open ones. Also status=X sorted by number.
+        Index("ix_orders_status_number", "status", "number"),
+        # status=X sorted by creation time: the API's usual page of one status, newest first.
+        Index("ix_orders_status_created_at", "status", "created_at"),
+        # isProcessed=false (orders waiting for dispatch, the few) with the default sort, and
+        # their count.
+        Index("ix_orders_processed_number", "is_processed", "number"),
+        # Whose orders (a user without an order right sees only their own), newest first;
+        # also the foreign key's index.
+        Index("ix_orders_user_id_number", "user_id", "number"),
+        # The sorts by each column the dashboard's headings and the API offer; each ends with
+        # the id, which breaks ties in the same direction (app.services.orders._order_by), so
+        # a first page reads its rows off the index. Also filters on the column (eq, ranges).
+        Index("ix_orders_user_user_name", "user_user_name", "id"),
+        Index("ix_orders_order_total", "order_total", "id"),
+        Index("ix_orders_last_saved_at", "last_saved_at", "id"),
+        # The list filters by order type and rush, newest first.
+        Index("ix_orders_order_type_number", "order_type", "number"),
+        Index("ix_orders_is_rush_number", "is_rush", "number"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_ordered_guid)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -40,10 +72,10 @@ class Order(db.Model):
     # Snapshots: an order records who and what it was made for, as it was then.
     ticket_name: Mapped[str | None] = mapped_column(String(120))
     device_name: Mapped[str | None] = mapped_column(String(80))
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     user_user_name: Mapped[str] = mapped_column(String(80))
     user_name: Mapped[str] = mapped_column(String(120))
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20))
     is_processed: Mapped[bool] = mapped_column(Boolean, default=False)
     is_void: Mapped[bool] = mapped_column(Boolean, default=False)
     # A rush order comes first on every station's screen and the expo's.
@@ -88,6 +120,45 @@ class Order(db.Model):
         address = self.shipping_address or {}
         name = " ".join(p for p in (address.get("firstName"), address.get("lastName")) if p)
         return name or self.user_name
+
+
+def _only_on(dialect: str, index: Index) -> Index:
+    """An index made on one database only (migrations/env.py leaves the other's out of the
+    comparison of the models with the migrated schema)."""
+    index.info["dialect"] = dialect
+    return index.ddl_if(dialect=dialect)
+
+
+def _nulls_lowest(name: str, column) -> tuple[Index, Index]:
+    """The index of a sort by a nullable column, then the id. Lists put nulls lowest on both
+    databases: first ascending, last descending. SQLite's indexes hold them so; PostgreSQL's
+    hold them highest unless told (and SQLite refuses to be told)."""
+    return (_only_on("postgresql", Index(name, column.asc().nulls_first(), Order.id)),
+            _only_on("sqlite", Index(name, column, Order.id)))
+
+
+# status as a sort key ($sort=status, the dashboard's Status heading).
+Index("ix_orders_status_rank", status_rank(Order.status), Order.id)
+# The sorts by the nullable columns, as above (and their eq filters).
+_nulls_lowest("ix_orders_ticket_name", Order.ticket_name)
+_nulls_lowest("ix_orders_device_name", Order.device_name)
+_nulls_lowest("ix_orders_completed_at", Order.completed_at)
+# contains, startswith and endswith on the text members (the dashboard's Ticket, Device and
+# User filters and its search box): on PostgreSQL pg_trgm's index of trigrams serves
+# lower(column) LIKE '%text%' as the filters write it. SQLite has the full-text table
+# ORDER_SEARCH instead (below).
+_only_on("postgresql", Index(
+    "ix_orders_text_trgm", func.lower(Order.ticket_name).label("ticket_name"),
+    func.lower(Order.device_name).label("device_name"),
+    func.lower(Order.user_user_name).label("user_user_name"), postgresql_using="gin",
+    postgresql_ops={"ticket_name": "gin_trgm_ops", "device_name": "gin_trgm_ops",
+                    "user_user_name": "gin_trgm_ops"}))
+
+# SQLite's index for contains, startswith and endswith: an FTS5 table with the trigram
+# tokenizer over these columns of orders, its rows keyed by the order's number and kept in step
+# by triggers (migration 0018). Not a model: migrations made it, and only they change it.
+ORDER_SEARCH = table("orders_search", column("rowid", Integer), column("ticket_name"),
+                     column("device_name"), column("user_user_name"))
 
 
 class OrderItem(db.Model):

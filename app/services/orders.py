@@ -2,7 +2,7 @@
 from dataclasses import replace
 from functools import lru_cache
 
-from sqlalchemy import String, and_, case, cast, exists, func, not_, or_, select
+from sqlalchemy import String, and_, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from app.core import order_types as OT
@@ -10,17 +10,21 @@ from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Forbidden, NotFound
 from app.core.query import Condition, Member, Query, QuerySpec, SortKey, condition_clause
+from app.db.hints import rare
+from app.db.text_search import MIN_INDEXED_LENGTH, IndexedLike, match_phrase
 from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, User, utcnow
-from app.models.orders import Order, OrderEntry, OrderItem
+from app.models.orders import ORDER_SEARCH, Order, OrderEntry, OrderItem, status_rank
 from app.services import counts, history
 from app.services.common import check_version
 
+# An IN rather than a correlated EXISTS: both databases can then start from the few
+# undispatched entries (ix_order_entries_station_processed) instead of testing every order.
 _is_processable = and_(
     Order.status != S.CANCELLED,
-    exists().where(OrderEntry.order_id == Order.id, OrderEntry.processed_at.is_(None),
-                   OrderEntry.station_id == Station.id, Station.is_active.is_(True)),
+    Order.id.in_(select(OrderEntry.order_id).join(Station, Station.id == OrderEntry.station_id)
+                 .where(OrderEntry.processed_at.is_(None), Station.is_active.is_(True))),
 )
 
 COLUMNS = {
@@ -34,9 +38,19 @@ COLUMNS = {
     "completedDateUtc": Order.completed_at,
 }
 
-# Statuses sort by stage (New before Processing ...), not by name.
-SORT_COLUMNS = {"status": case({name: rank for rank, name in enumerate(S.ALL)},
-                               value=Order.status)}
+# Statuses sort by stage (New before Processing ...), not by name; ix_orders_status_rank.
+SORT_COLUMNS = {"status": status_rank(Order.status)}
+# Statuses of orders still being made: few at any time, where finished ones pile up.
+OPEN_STATUSES = (S.NEW, S.PROCESSING, S.READY)
+# Sort keys no two orders share: nothing after them can break a tie.
+UNIQUE_SORT_KEYS = frozenset({"number", "id"})
+# Members whose columns are never null, with every value they can hold: their neq and nin are
+# written as an `in` of the other values, which the indexes (and the counters) serve.
+ENUM_VALUES = {"status": S.ALL, "source": counts.SOURCES}
+BOOL_NOT_NULL = frozenset({"isProcessed", "isProcessable", "isVoid"})
+# The text members the full-text index (SQLite) and the trigram index (PostgreSQL) cover.
+SEARCHED = {"ticketName": "ticket_name", "deviceName": "device_name",
+            "userUserName": "user_user_name"}
 
 ORDER_QUERY = QuerySpec(
     members=(
@@ -94,7 +108,52 @@ def _related_clause(condition: Condition, column, link):
     return exists().where(link, condition_clause(condition, column))
 
 
+def _normalised(condition: Condition) -> Condition:
+    """The same condition in the form the indexes and counters serve: on a never-null column,
+    `neq` and `nin` of an enum become `in` of its other values, and `neq` of a bool `eq` of the
+    other value."""
+    member, op, value = condition.member, condition.op, condition.value
+    if value is None or op not in ("neq", "nin"):
+        return condition
+    if member in ENUM_VALUES:
+        excluded = set(value) if op == "nin" else {value}
+        return Condition(member, "in", tuple(v for v in ENUM_VALUES[member] if v not in excluded))
+    if member in BOOL_NOT_NULL:
+        return Condition(member, "eq", not value)
+    return condition
+
+
+def _text_clause(condition: Condition):
+    """contains, startswith or endswith on a text member, through its index (app.db.text_search);
+    on SQLite the full-text table names the candidates by order number."""
+    like = condition_clause(condition, COLUMNS[condition.member])
+    text = condition.value.lower()  # as condition_clause lowers it
+    if len(text) < MIN_INDEXED_LENGTH:
+        return like
+    found = ORDER_SEARCH.c[SEARCHED[condition.member]].match(match_phrase(text))
+    return IndexedLike(like, Order.number.in_(select(ORDER_SEARCH.c.rowid).where(found)))
+
+
+def _is_rare(condition: Condition) -> bool:
+    """Does the condition match few orders whatever the table holds? Open statuses (orders
+    still being made, against every finished one), orders waiting for dispatch, and the orders
+    of one ticket (app.db.hints)."""
+    member, op, value = condition.member, condition.op, condition.value
+    if member == "status" and op in ("eq", "in"):
+        return set(value if op == "in" else [value]) <= set(OPEN_STATUSES)
+    return ((member == "isProcessed" and op == "eq" and value is False)
+            or (member == "ticketId" and op == "eq" and value is not None))
+
+
 def _clause(condition: Condition):
+    condition = _normalised(condition)
+    if condition.member == "isProcessable" and condition.op == "eq" and condition.value is not None:
+        # The expression itself rather than `(...) = true`, which no database looks into.
+        return _is_processable if condition.value else not_(_is_processable)
+    if condition.member in SEARCHED and condition.op in ("contains", "startswith", "endswith"):
+        return _text_clause(condition)
+    if _is_rare(condition):
+        return rare(condition_clause(condition, COLUMNS[condition.member]))
     if condition.member == "endpointName":
         link = and_(OrderEntry.order_id == Order.id, OrderEntry.station_id == Station.id)
         return _related_clause(condition, Station.name, link)
@@ -106,7 +165,7 @@ def _clause(condition: Condition):
 def _search_clause(text: str):
     """Free text from the dashboard: an order number, or part of a ticket name."""
     text = text.strip()
-    clauses = [func.lower(Order.ticket_name).contains(text.lower(), autoescape=True)]
+    clauses = [_text_clause(Condition("ticketName", "contains", text))]
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
     if text.isascii() and text.isdigit() and len(text) < 10:
         clauses.append(Order.number == int(text))
@@ -189,15 +248,25 @@ def _counted(user: User, query: Query, search: str | None) -> bool:
     return R.sees_all_orders(user.rights) and not query.conditions and not (search or "").strip()
 
 
+# Members with a few matching orders (waiting for dispatch), against the many of the other
+# value: the many are counted as every live order less the few.
+FEW_WHEN = {"isProcessed": False, "isProcessable": True}
+
+
 def _counted_rows(conditions: tuple[Condition, ...]) -> tuple[str, object] | None:
     """Which counter rows (app.services.counts) count every live order matching `conditions`:
-    ("names", counter names to sum) or ("station", a station name); None unless the conditions
-    are at most one equality on a counted member (status, isVoid, source, endpointName)."""
+    ("names", counter names to sum), ("station", a station name) or ("all but", a condition
+    whose few orders are taken from every live order's count); None unless the conditions are
+    at most one equality (or its negation) on a counted member (status, isVoid, source,
+    endpointName), or the side with many orders of isProcessed or isProcessable."""
     if not conditions:
         return "names", [counts.status_key(s) for s in S.ALL]
     if len(conditions) > 1 or conditions[0].value is None:
         return None
-    member, op, value = conditions[0].member, conditions[0].op, conditions[0].value
+    condition = _normalised(conditions[0])
+    member, op, value = condition.member, condition.op, condition.value
+    if member in FEW_WHEN and op == "eq" and value != FEW_WHEN[member]:
+        return "all but", Condition(member, "eq", FEW_WHEN[member])
     values = sorted(set(value)) if op == "in" else [value]
     if member == "status" and op in ("eq", "in"):
         return "names", [counts.status_key(v) for v in values]
@@ -217,6 +286,8 @@ def count_orders(*, user: User, query: Query, search: str | None = None) -> int:
     searching = bool(search and search.strip())
     owner = _owner(user)
     rows = None if owner is not None or searching else _counted_rows(query.conditions)
+    if rows is not None and rows[0] == "all but":
+        return db.session.scalar(select(_total(owner, query.conditions)))
     if rows is not None:
         kind, value = rows
         return counts.counted(value) if kind == "names" else counts.station_count(value)
@@ -233,6 +304,9 @@ def _total(owner: int | None, conditions: tuple[Condition, ...]):
     if rows is None:
         return _build_count_statement(owner, conditions).scalar_subquery()
     kind, value = rows
+    if kind == "all but":
+        every = counts.names_total([counts.status_key(s) for s in S.ALL]).scalar_subquery()
+        return every - _build_count_statement(owner, (value,)).scalar_subquery()
     statement = counts.names_total(value) if kind == "names" else counts.station_total(value)
     return statement.scalar_subquery()
 
@@ -252,10 +326,12 @@ def count_by_status(*, user: User, query: Query, search: str | None = None) -> d
 
 
 def _order_by(sort: tuple[SortKey, ...], *, reverse: bool = False) -> list:
-    """The sort (the default when empty), then the id, so paging is stable; `reverse` walks it
-    backwards."""
+    """The sort (the default when empty), then the id in the direction of the sort's last key,
+    so paging is stable and an index on (column, id) serves the sort either way (a sort ending
+    with a unique key has no ties to break); `reverse` walks it backwards."""
     order_by = []
-    for key in sort or DEFAULT_SORT:
+    keys = sort or DEFAULT_SORT
+    for key in keys:
         column = SORT_COLUMNS.get(key.member, COLUMNS[key.member])
         descending = key.descending != reverse
         clause = column.desc() if descending else column.asc()
@@ -264,7 +340,8 @@ def _order_by(sort: tuple[SortKey, ...], *, reverse: bool = False) -> list:
         if getattr(getattr(column, "expression", column), "nullable", False):
             clause = clause.nulls_last() if descending else clause.nulls_first()
         order_by.append(clause)
-    order_by.append(Order.id.desc() if reverse else Order.id.asc())
+    if keys[-1].member not in UNIQUE_SORT_KEYS:
+        order_by.append(Order.id.desc() if keys[-1].descending != reverse else Order.id.asc())
     return order_by
 
 

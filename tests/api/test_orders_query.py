@@ -618,3 +618,62 @@ def test_status_sorts_by_stage(client, catalog, waiter, manager):
     assert [o["status"] for o in r.json["items"]] == list(S.ALL)
     r = client.get("/api/orders?$sort=-status", headers=bearer(manager))
     assert [o["status"] for o in r.json["items"]] == list(reversed(S.ALL))
+
+
+# --- text search through its index ----------------------------------------------------------------
+
+# Texts where case folding, LIKE's wildcards and FTS5's query syntax could part ways: the indexed
+# search (docs/queries.md) must answer exactly what a plain LIKE on lower(column) answers.
+TRICKY = ["Table 1", "TABLE 10", "table_1", "50% off", 'say "hi"', "O'Brien", "Éclair ÉCLAIR",
+          "éclair", "Straße", "\u212aitchen", "İstanbul", "cafe\u0301", "日本語のテーブル",
+          "\U0001f354 Burger", "ﬁsh", "a-b:c*d", "NEAR(x y)", "   ", "x" * 80]
+PATTERNS = ["table", "TABLE 1", "e 1", "_1", "0%", '"hi"', "'b", "éclair", "ÉCLAIR", "clair",
+            "strasse", "straße", "kitchen", "\u212aitchen", "i̇stanbul", "İst", "本語",
+            "\U0001f354", "fish", "ﬁs", "fe\u0301", "-b:c*", "near(", "AND", "   ", "x" * 40,
+            "ab", "1", "%", "_", '"', "é"]
+
+
+def test_text_search_answers_what_a_like_answers(client, catalog, waiter, manager):
+    """contains, startswith and endswith on ticketName, deviceName and userUserName, through
+    the full-text table (SQLite) or the trigram index (PostgreSQL), find exactly the orders a
+    LIKE on lower(column) finds, for texts of every length; the index follows orders changed
+    and deleted in place."""
+    from sqlalchemy import delete, func
+
+    from app.core.query import condition_clause
+
+    made = [make_ticket(waiter, catalog, ("COLA", 1), name=name.strip() or "-")[1][0]
+            for name in TRICKY]
+    # Rewritten and deleted in place, as no service does: the index must follow all the same.
+    for order, name, other in zip(made, TRICKY, reversed(TRICKY)):
+        db.session.execute(update(Order).where(Order.id == order.id).values(
+            ticket_name=name, device_name=other.upper(), user_user_name=other))
+    db.session.execute(update(Order).where(Order.id == made[0].id).values(ticket_name="Tableau"))
+    db.session.execute(delete(Order).where(Order.id == made[1].id))
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.begin() as conn:
+            # The full-text index is whole (this raises if not), and indexes every order and
+            # no other (one row of sizes per order it indexed).
+            conn.exec_driver_sql("INSERT INTO orders_search (orders_search) "
+                                 "VALUES ('integrity-check')")
+            indexed = conn.exec_driver_sql("SELECT id FROM orders_search_docsize").scalars()
+            assert sorted(indexed) == sorted(conn.execute(select(Order.number)).scalars())
+    headers, wrong, found_some = bearer(manager), [], 0
+    for member in ("ticketName", "deviceName", "userUserName"):
+        for op in ("contains", "startswith", "endswith"):
+            for pattern in PATTERNS:
+                condition = orders.Condition(member, op, pattern)
+                expected = sorted(db.session.scalars(
+                    select(Order.number).where(Order.deleted_at.is_(None),
+                                               condition_clause(condition,
+                                                                orders.COLUMNS[member]))))
+                r = client.get("/api/orders?" + urlencode(
+                    {member: f"{op}:{pattern}", "$sort": "number"}), headers=headers)
+                assert r.status_code == 200, r.json
+                if [o["number"] for o in r.json["items"]] != expected:
+                    wrong.append((member, op, pattern, expected))
+                found_some += bool(expected)
+    assert not wrong
+    assert found_some > 100  # the patterns do find orders
+    assert db.session.scalar(select(func.count()).select_from(Order)) == len(TRICKY) - 1
