@@ -137,6 +137,11 @@ def _next_id(model) -> int:
     return (db.session.scalar(select(func.max(model.id))) or 0) + 1
 
 
+ORDER_TYPE_MIX = ("dineIn", "takeout", "delivery")
+ORDER_TYPE_WEIGHTS = (6, 3, 1)
+RUSH_SHARE = 0.1
+
+
 def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: int = 7) -> int:
     """Insert `count` ticket orders with items, entries, cells and a history line each."""
     rng = random.Random(seed)
@@ -177,9 +182,11 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                     quantity = Decimal(rng.randint(1, 4))
                     total = quantity * price
                     sub_total += total
+                    # Every course fired with the order (as a station serving them together).
                     items.append(dict(id=item_id, order_id=order_id, item_no=item_no,
                                       product_code=code, name=name, quantity=quantity,
-                                      unit_price=price, total=total, course=course))
+                                      unit_price=price, total=total, course=course,
+                                      fired_at=created, start_at=created))
                     for sid in station_ids or [pass_id]:
                         if sid not in order_entries:
                             order_entries[sid] = entry_id
@@ -193,7 +200,11 @@ def bulk_insert_orders(count: int, *, chunk: int = 5000, progress=print, seed: i
                         cell_id += 1
                     item_id += 1
                 stations_of[order_id] = list(order_entries)
+                # Most guests eat in; a few open orders are rushed.
+                order_type = rng.choices(ORDER_TYPE_MIX, weights=ORDER_TYPE_WEIGHTS)[0]
                 orders.append(dict(
+                    order_type=order_type, ready_at=created if status == S.READY else None,
+                    is_rush=status in order_status.OPEN and rng.random() < RUSH_SHARE,
                     id=order_id, number=number, version=2, source="ticket",
                     ticket_name=f"Table {number % 40 + 1}", device_name=DEVICE_NAME,
                     user_id=user.id, user_user_name=user.user_name, user_name=user.name,

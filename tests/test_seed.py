@@ -51,3 +51,10 @@ def test_bulk_orders_continue_the_numbering(app):
     _, (order,) = create_ticket(user=waiter, device=device, name="After bulk",
                                 lines=lines(("BURGER", 1)))
     assert order.number == numbers[-1] + 1
+    # Bulk orders agree with every rule the integrity check knows (courses fired, counters,
+    # order types), and are of the order types and rush marks a list can be filtered by.
+    from app.services import integrity
+
+    assert integrity.check_integrity() == []
+    kinds = set(db.session.scalars(select(Order.order_type).distinct()))
+    assert {"dineIn", "takeout", "delivery"} <= kinds

@@ -8,33 +8,29 @@ rows match: SQLite's `unlikely()`, which its planner weighs as such and which st
 clause use an index. PostgreSQL keeps the most common values of each column and their shares,
 so it is given the clause alone.
 """
-from typing import ClassVar
-
-from sqlalchemy import Boolean, func
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.functions import FunctionElement
 
 
-class Rare(ColumnElement):
-    """A condition few rows meet (see the module)."""
+class Rare(FunctionElement):
+    """A condition few rows meet (see the module). A function element, as in SQLAlchemy's
+    compiler extension examples: its argument is part of the statement's cache key, and each
+    dialect compiles it its own way."""
+    # No Boolean type: SQLite, with no boolean of its own, would have it compared with 1, which
+    # hides the clause from its planner; untyped, it is written as it is.
     inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True
-    _traverse_internals: ClassVar = [("clause", InternalTraversal.dp_clauseelement)]
-
-    def __init__(self, clause):
-        self.clause = clause
 
 
 @compiles(Rare)
 def _clause_alone(element, compiler, **kw):
-    return compiler.process(element.clause, **kw)
+    (clause,) = element.clauses
+    return compiler.process(clause, **kw)
 
 
 @compiles(Rare, "sqlite")
 def _unlikely(element, compiler, **kw):
-    return compiler.process(func.unlikely(element.clause), **kw)
+    (clause,) = element.clauses
+    return "unlikely(" + compiler.process(clause, **kw) + ")"
 
 
 def rare(clause) -> Rare:

@@ -6,12 +6,9 @@ first asks a full-text table with the trigram tokenizer for the candidate rows, 
 decides among them. The trigram index folds case in Unicode, LIKE in ASCII only, so the
 candidates are a superset of the rows the LIKE matches and the answer is the LIKE's, exactly.
 """
-from typing import ClassVar
-
-from sqlalchemy import Boolean, and_
+from sqlalchemy import and_
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.sql.functions import FunctionElement
 
 # A trigram index finds nothing in a text shorter than a trigram: such a LIKE is left to read
 # every row.
@@ -24,25 +21,25 @@ def match_phrase(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-class IndexedLike(ColumnElement):
+class IndexedLike(FunctionElement):
     """`like`, and on SQLite `candidates AND like`; `candidates` names every row `like` can
-    match (through the full-text index)."""
+    match (through the full-text index). A function element, as in SQLAlchemy's compiler
+    extension examples: both clauses are part of the statement's cache key."""
+    # No Boolean type: SQLite, with no boolean of its own, would have it compared with 1, which
+    # hides the clause from its planner; untyped, it is written as it is.
     inherit_cache = True
-    type = Boolean()
-    _is_implicitly_boolean = True
-    _traverse_internals: ClassVar = [("like", InternalTraversal.dp_clauseelement),
-                                     ("candidates", InternalTraversal.dp_clauseelement)]
 
     def __init__(self, like, candidates):
-        self.like = like
-        self.candidates = candidates
+        super().__init__(like, candidates)
 
 
 @compiles(IndexedLike)
 def _like_alone(element, compiler, **kw):
-    return compiler.process(element.like, **kw)
+    like, _ = element.clauses
+    return compiler.process(like, **kw)
 
 
 @compiles(IndexedLike, "sqlite")
 def _candidates_then_like(element, compiler, **kw):
-    return "(" + compiler.process(and_(element.candidates, element.like), **kw) + ")"
+    like, candidates = element.clauses
+    return "(" + compiler.process(and_(candidates, like), **kw) + ")"

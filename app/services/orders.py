@@ -136,12 +136,13 @@ def _text_clause(condition: Condition):
 
 def _is_rare(condition: Condition) -> bool:
     """Does the condition match few orders whatever the table holds? Open statuses (orders
-    still being made, against every finished one), orders waiting for dispatch, and the orders
-    of one ticket (app.db.hints)."""
+    still being made, against every finished one), orders waiting for dispatch, rush orders,
+    and the orders of one ticket (app.db.hints)."""
     member, op, value = condition.member, condition.op, condition.value
     if member == "status" and op in ("eq", "in"):
         return set(value if op == "in" else [value]) <= set(OPEN_STATUSES)
     return ((member == "isProcessed" and op == "eq" and value is False)
+            or (member == "isRush" and op == "eq" and value is True)
             or (member == "ticketId" and op == "eq" and value is not None))
 
 
@@ -250,7 +251,7 @@ def _counted(user: User, query: Query, search: str | None) -> bool:
 
 # Members with a few matching orders (waiting for dispatch), against the many of the other
 # value: the many are counted as every live order less the few.
-FEW_WHEN = {"isProcessed": False, "isProcessable": True}
+FEW_WHEN = {"isProcessed": False, "isProcessable": True, "isRush": True}
 
 
 def _counted_rows(conditions: tuple[Condition, ...]) -> tuple[str, object] | None:

@@ -219,6 +219,9 @@ FILTERS = [
     ("ticketName=Terrace 1", {"ix_orders_ticket_name"}),
     ("status=New&$sort=-createdDateUtc", {"ix_orders_status_created_at"}),
     ("isProcessed=false&number=gt:2000", {"ix_orders_processed_number"}),
+    ("orderType=takeout", {"ix_orders_order_type_number"}),
+    ("orderType=in:takeout,delivery", {"ix_orders_order_type_number"}),
+    ("isRush=true", {"ix_orders_is_rush_number"}),
 ]
 
 
