@@ -15,9 +15,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from app.api.schemas import OrderType, Status
-from app.core import money
-from app.core import order_types
+from app.api.schemas import Allergen, OrderType, Status
+from app.core import allergens, modifiers, money, order_types
 from app.core.errors import FieldError, Invalid
 from app.core.status import canonical
 
@@ -37,6 +36,14 @@ def _order_type_name(value):
 
 
 OrderTypeName = Annotated[OrderType, BeforeValidator(_order_type_name)]
+
+
+def _allergen_name(value):
+    return allergens.canonical(value) or value
+
+
+# Any case; anything else is refused naming the member, e.g. `items[0].allergies[1]`.
+AllergenName = Annotated[Allergen, BeforeValidator(_allergen_name)]
 
 # Amounts and quantities: JSON numbers, read as exact Decimals (app.http.json); described with
 # the bounds the services check them against, which the columns they are stored in hold.
@@ -73,11 +80,26 @@ class StatusChange(VersionedBody):
     status: StatusName
 
 
+class ModifierWrite(Body):
+    name: str = Field(max_length=modifiers.NAME_LENGTH)
+    quantity: Annotated[Decimal, WithJsonSchema(
+        {"type": "number", "exclusiveMinimum": 0,
+         "exclusiveMaximum": int(modifiers.QUANTITY_LIMIT)})] = Field(
+        Decimal(1), json_schema_extra={"default": 1})  # a JSON number, not pydantic's "1"
+
+
 class TicketLine(Body):
     product_code: str = Field(max_length=40)
     quantity: Quantity
     note: str | None = Field(None, max_length=500)
     course: int | None = None
+    modifiers: list[ModifierWrite] = Field(
+        default_factory=list, max_length=modifiers.MAX_PER_LINE,
+        description="Names are trimmed, a name given twice is added up, and the list is "
+                    "sorted by name: lines that differ in modifiers are different lines.")
+    allergies: list[AllergenName] = Field(
+        default_factory=list, max_length=len(allergens.ALL),
+        description="The guest's allergies. Part of what makes two lines different.")
 
 
 class TicketWrite(VersionedBody):
@@ -111,6 +133,7 @@ class ProductWrite(VersionedBody):
         None, ge=0, description="How long the product takes to make, in seconds: within a "
                                 "fired course, shorter items start later so all finish "
                                 "together.")
+    allergens: list[AllergenName] = Field(default_factory=list, max_length=50)
 
 
 class StationWrite(VersionedBody):

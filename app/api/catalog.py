@@ -26,7 +26,8 @@ def get_product(code):
 def _product_fields(body: ProductWrite) -> dict:
     return {"code": body.code, "name": body.name, "price": body.price,
             "station_names": body.station_names, "course": body.course,
-            "prep_seconds": body.prep_seconds}
+            "prep_seconds": body.prep_seconds,
+            "allergens": [str(a) for a in body.allergens]}
 
 
 @bp.post("/products")

@@ -13,6 +13,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
+from app.core import allergens as A
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
@@ -30,6 +31,10 @@ Status.__doc__ = "The status of an order, an item, a station's part or one cell 
 OrderType = StrEnum("OrderType", {name.upper(): name for name in OT.ALL})
 OrderType.__doc__ = ("How the guest gets the order (contract 7): dineIn, takeout, delivery, or "
                      "web (web-shop checkouts).")
+# One named enum for products' allergens and guests' allergies.
+Allergen = StrEnum("Allergen", {name.upper(): name for name in A.ALL})
+Allergen.__doc__ = ("One of the fourteen allergens EU law requires a kitchen to declare "
+                    "(contract 7).")
 Right = Literal[R.ALL]
 Guid = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 
@@ -54,6 +59,12 @@ class DeviceRef(Schema):
 class TicketRef(Schema):
     id: Guid
     name: str | None
+
+
+class Modifier(Schema):
+    """What changes a dish: "Extra cheese" x 2, "No onions"."""
+    name: str
+    quantity: Number
 
 
 class ItemEndpoint(Schema):
@@ -81,6 +92,13 @@ class OrderItem(Schema):
         description="When to start the item so its course finishes together: the firing "
                     "time plus the course's longest `prepSeconds` less its own. Null while "
                     "held.")
+    modifiers: list[Modifier] = Field(description="As on the ticket line, sorted by name.")
+    allergies: list[Allergen] = Field(
+        description="The guest's allergies, as on the ticket line. An item with any is marked "
+                    "on every screen and slip, and each station acknowledges it before its "
+                    "card can be bumped.")
+    allergens: list[Allergen] = Field(description="The product's allergens when it was "
+                                                  "ordered.")
 
 
 class OrderEndpointEntry(Schema):
@@ -152,6 +170,8 @@ class TicketItem(Schema):
     quantity: Number
     note: str | None
     course: int | None
+    modifiers: list[Modifier]
+    allergies: list[Allergen]
 
 
 class Ticket(Versioned):
@@ -189,6 +209,7 @@ class Product(Versioned):
     course: int | None
     prep_seconds: int | None = Field(ge=0, description="How long the product takes to make, "
                                                        "in seconds; null if not set.")
+    allergens: list[Allergen] = Field(description="The allergens the product contains.")
 
 
 class Station(Versioned):

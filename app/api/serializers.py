@@ -4,6 +4,7 @@ from collections import defaultdict
 from flask import current_app, jsonify
 
 from app.core import status as S
+from app.core.modifiers import plain
 from app.http.json import format_datetime as dt
 
 
@@ -36,6 +37,8 @@ def order_json(order, *, include_history: bool = False) -> dict:
             "endpoints": [{"name": station_of[c.entry_id].name, "status": c.status}
                           for c in cells],
             "firedDateUtc": dt(item.fired_at), "startDateUtc": dt(item.start_at),
+            "modifiers": modifiers_json(item.modifiers), "allergies": list(item.allergies),
+            "allergens": list(item.allergens),
         })
     item_no = {item.id: item.item_no for item in order.items}
     endpoints = []
@@ -70,6 +73,10 @@ def order_json(order, *, include_history: bool = False) -> dict:
     return body
 
 
+def modifiers_json(modifiers) -> list[dict]:
+    return [{"name": m.name, "quantity": plain(m.quantity)} for m in modifiers or ()]
+
+
 def ticket_json(ticket) -> dict:
     """A ticket: a Ticket object, or a ticket as app.services.ticket_rows reads and writes it."""
     return {
@@ -77,7 +84,8 @@ def ticket_json(ticket) -> dict:
         "device": {"name": ticket.device_name} if ticket.device_name else None,
         "user": user_summary(ticket.user_user_name, ticket.user_name),
         "items": [{"productCode": i.product_code, "quantity": i.quantity, "note": i.note,
-                   "course": i.course} for i in ticket.items],
+                   "course": i.course, "modifiers": modifiers_json(i.modifiers),
+                   "allergies": list(i.allergies)} for i in ticket.items],
         "isRush": ticket.is_rush, "orderType": ticket.order_type, "isClosed": ticket.is_closed,
         "_v": ticket.version,
         "createdDateUtc": dt(ticket.created_at), "lastSavedDateUtc": dt(ticket.last_saved_at),
@@ -93,7 +101,8 @@ def written_ticket_json(ticket, orders) -> dict:
 def product_json(product) -> dict:
     return {"code": product.code, "name": product.name, "price": product.price,
             "stationNames": [s.name for s in product.stations], "course": product.course,
-            "prepSeconds": product.prep_seconds, "_v": product.version}
+            "prepSeconds": product.prep_seconds, "allergens": list(product.allergens or ()),
+            "_v": product.version}
 
 
 def station_json(station) -> dict:

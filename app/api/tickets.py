@@ -7,13 +7,17 @@ from app.api.bodies import TicketClose, TicketWrite, expected_version, parse_bod
 from app.api.serializers import query_result, ticket_json, versioned, written_ticket_json
 from app.core import order_types
 from app.core import rights as R
+from app.core.modifiers import Modifier
 from app.core.query import parse_includes, parse_query
 from app.services import tickets
 
 
 def lines_of(body: TicketWrite) -> list[tickets.LineInput]:
     return [tickets.LineInput(product_code=i.product_code, quantity=i.quantity, note=i.note,
-                              course=i.course) for i in body.items]
+                              course=i.course,
+                              modifiers=tuple(Modifier(m.name, m.quantity) for m in i.modifiers),
+                              allergies=tuple(str(a) for a in i.allergies))
+            for i in body.items]
 
 
 def _ticket_response(ticket, status: int = 200):

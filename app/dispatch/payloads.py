@@ -4,7 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.api.serializers import order_json
-from app.core import order_types
+from app.core import allergens, modifiers, order_types
 from app.dispatch.slips import Slip, SlipLine, render_slip
 from app.extensions import db
 from app.models.dispatch import REPRINT
@@ -21,7 +21,11 @@ def slip_for(claimed: Claimed) -> bytes:
     """The station's slip: only the items routed to that station."""
     order = _order(claimed.order_id)
     item_ids = {c.item_id for c in order.cells if c.entry_id == claimed.entry_id}
-    lines = tuple(SlipLine(quantity=i.quantity, name=i.name, note=i.note, course=i.course)
+    lines = tuple(SlipLine(quantity=i.quantity, name=i.name, note=i.note, course=i.course,
+                           modifiers=tuple(modifiers.text(m) for m in i.modifiers),
+                           allergies=tuple(allergens.labels(i.allergies)),
+                           contains=tuple(allergens.labels(
+                               a for a in i.allergies if a in i.allergens)))
                   for i in order.items if i.id in item_ids)
     slip = Slip(number=order.number, station=claimed.station_name,
                 label=order.customer_label, at=order.created_at, lines=lines, note=order.note,

@@ -18,6 +18,9 @@ class SlipLine:
     name: str
     note: str | None = None
     course: int | None = None
+    modifiers: tuple[str, ...] = ()  # as people say them: "2 x Extra cheese"
+    allergies: tuple[str, ...] = ()  # the guest's, named: "Milk"
+    contains: tuple[str, ...] = ()  # those of them the product contains
 
 
 @dataclass(frozen=True)
@@ -134,10 +137,20 @@ def _print_items(printer, slip: Slip, options: Options) -> None:
     for line in slip.lines:
         first = f"{_quantity(line.quantity, slip.is_void)} x "
         _write(printer, _wrap(line.name, width, first, " " * len(first)))
+        for modifier in line.modifiers:
+            _write(printer, _wrap(modifier, width, "  + ", "    "))
         if line.course is not None:
             printer.textln(f"  course {line.course}")
         if line.note:
             _write(printer, _wrap(line.note, width, "  note: ", "    "))
+        if line.allergies:
+            # Inverted like VOID and RUSH, and in words: a receipt printer has no red.
+            printer.set(bold=True, invert=True)
+            _write(printer, _wrap("ALLERGY: " + ", ".join(line.allergies).upper(), width))
+            printer.set(bold=False, invert=False)
+            if line.contains:
+                _write(printer, _wrap("contains " + ", ".join(line.contains), width,
+                                      "  ", "  "))
     printer.set(normal_textsize=True)
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
-from app.models.columns import MONEY
+from app.models.columns import MONEY, CodeList
 
 
 class Station(db.Model):
@@ -41,6 +41,8 @@ class Product(db.Model):
     price: Mapped[Decimal] = mapped_column(MONEY, default=Decimal("0"))
     course: Mapped[int | None] = mapped_column(Integer)
     prep_seconds: Mapped[int | None] = mapped_column(Integer)  # how long it takes to make
+    # The allergens it contains (app.core.allergens), canonical.
+    allergens: Mapped[tuple] = mapped_column(CodeList(), default=(), nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     stations: Mapped[list[Station]] = relationship(
         secondary=product_stations, order_by=Station.name

@@ -5,10 +5,11 @@ import uuid
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, Numeric
+from sqlalchemy import JSON, BigInteger, Numeric
 from sqlalchemy.types import TypeDecorator
 
 from app.core import money
+from app.core.modifiers import Modifier
 
 
 class ExactDecimal(TypeDecorator):
@@ -52,6 +53,46 @@ class ExactDecimal(TypeDecorator):
 
 MONEY = ExactDecimal(money.AMOUNT_DIGITS, money.AMOUNT_DECIMALS)
 QUANTITY = ExactDecimal(money.QUANTITY_DIGITS, money.QUANTITY_DECIMALS)
+
+
+class _JSONList(TypeDecorator):
+    """A JSON list read as a tuple (hashable: part of a ticket line's key); an empty one is
+    stored as SQL NULL, so rows without any cost nothing and need no default."""
+    impl = JSON
+    cache_ok = True
+
+    def __init__(self):
+        super().__init__(none_as_null=True)
+
+    def process_bind_param(self, value, dialect):
+        return [self.to_json(v) for v in value] if value else None
+
+    def process_result_value(self, value, dialect):
+        return tuple(self.from_json(v) for v in value) if value else ()
+
+    def to_json(self, value):
+        return value
+
+    def from_json(self, value):
+        return value
+
+
+class CodeList(_JSONList):
+    """Allergen codes (app.core.allergens), as given: the services store them canonical."""
+    cache_ok = True
+
+
+class ModifierList(_JSONList):
+    """Modifiers (app.core.modifiers) as [{"name": ..., "quantity": "1.5"}]: the quantity as
+    the text of its exact decimal, so it comes back exact from both databases (a JSON number
+    would come back a float)."""
+    cache_ok = True
+
+    def to_json(self, value):
+        return {"name": value.name, "quantity": format(value.quantity, "f")}
+
+    def from_json(self, value):
+        return Modifier(value["name"], Decimal(value["quantity"]))
 
 
 def utcnow() -> datetime:

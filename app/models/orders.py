@@ -26,7 +26,7 @@ from app.core import order_types
 from app.core import status as S
 from app.extensions import db
 from app.models.catalog import Station
-from app.models.columns import MONEY, QUANTITY, new_ordered_guid, utcnow
+from app.models.columns import MONEY, QUANTITY, CodeList, ModifierList, new_ordered_guid, utcnow
 from app.models.tickets import Ticket
 
 
@@ -181,6 +181,11 @@ class OrderItem(db.Model):
     prep_seconds: Mapped[int | None] = mapped_column(Integer)
     fired_at: Mapped[datetime | None] = mapped_column(DateTime)
     start_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # As on the ticket line; `allergens` are the product's as it was ordered. An item with
+    # guest allergies is marked everywhere and acknowledged at each station before its bump.
+    modifiers: Mapped[tuple] = mapped_column(ModifierList(), default=(), nullable=True)
+    allergies: Mapped[tuple] = mapped_column(CodeList(), default=(), nullable=True)
+    allergens: Mapped[tuple] = mapped_column(CodeList(), default=(), nullable=True)
 
 
 class OrderEntry(db.Model):
@@ -202,6 +207,9 @@ class OrderEntry(db.Model):
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # When the station acknowledged the guest allergies of the order's items there; its screen
+    # refuses to bump the card until then (app.services.kiosk).
+    allergies_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
     station: Mapped[Station] = relationship(lazy="joined")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core import order_types
 from app.extensions import db
 from app.models.accounts import Device, User
-from app.models.columns import QUANTITY, new_guid, utcnow
+from app.models.columns import QUANTITY, CodeList, ModifierList, new_guid, utcnow
 
 
 class Ticket(db.Model):
@@ -56,3 +56,6 @@ class TicketItem(db.Model):
     quantity: Mapped[Decimal] = mapped_column(QUANTITY)
     note: Mapped[str | None] = mapped_column(String(500))
     course: Mapped[int | None] = mapped_column(Integer)
+    # Canonical (app.core.modifiers, app.core.allergens): part of the line's key.
+    modifiers: Mapped[tuple] = mapped_column(ModifierList(), default=(), nullable=True)
+    allergies: Mapped[tuple] = mapped_column(CodeList(), default=(), nullable=True)

@@ -289,5 +289,6 @@ def _frozen_items(session, user, device, basket, errors) -> list[ItemSpec]:
                               quantity=line.quantity, unit_price=product.price,
                               station_ids=stations, course=product.course,
                               project_guid=line.project_guid,
-                              prep_seconds=product.prep_seconds))
+                              prep_seconds=product.prep_seconds,
+                              allergens=tuple(product.allergens or ())))
     return items

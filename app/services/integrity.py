@@ -7,13 +7,14 @@ operator's tool, not something a request runs.
 from collections import Counter, defaultdict
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
+from app.core import allergens, modifiers
 from app.core import order_types as OT
 from app.core import status as S
 from app.extensions import db
 from app.models import Counter as CounterRow
-from app.models import Ticket, TicketItem
+from app.models import Product, Ticket, TicketItem
 from app.models.orders import Order, OrderCell, OrderEntry, OrderItem
 from app.services import counts
 
@@ -23,7 +24,7 @@ FINISHED = (S.COMPLETED, S.CANCELLED)
 def check_integrity() -> list[str]:
     """Every mismatch found, as sentences; an empty list when all is well."""
     return [*_numbers(), *_statuses(), *_open_flags(), *_counters(), *_tickets(),
-            *_order_types(), *_courses()]
+            *_order_types(), *_courses(), *_modifiers_and_allergens()]
 
 
 def _numbers() -> list[str]:
@@ -85,19 +86,28 @@ def _counters() -> list[str]:
 def _tickets() -> list[str]:
     """A ticket's orders (new ones and voids, deleted ones too: deleting an order does not
     change the bill) add up to its items, line by line."""
+    # A line is its product, note, modifiers and guest allergies, as the ticket difference
+    # tells lines apart: both are stored canonical (app.core.modifiers), so they compare as read.
     wanted = defaultdict(Decimal)
-    for ticket_id, code, note, quantity in db.session.execute(
+    for ticket_id, code, note, mods, allergies, quantity in db.session.execute(
             select(TicketItem.ticket_id, TicketItem.product_code, TicketItem.note,
-                   TicketItem.quantity)):
-        wanted[ticket_id, code, note or None] += quantity
+                   TicketItem.modifiers, TicketItem.allergies, TicketItem.quantity)):
+        wanted[ticket_id, code, note or None, mods, allergies] += quantity
     ordered = defaultdict(Decimal)
-    for ticket_id, code, note, quantity in db.session.execute(
-            select(Order.ticket_id, OrderItem.product_code, OrderItem.note, OrderItem.quantity)
+    for ticket_id, code, note, mods, allergies, quantity in db.session.execute(
+            select(Order.ticket_id, OrderItem.product_code, OrderItem.note, OrderItem.modifiers,
+                   OrderItem.allergies, OrderItem.quantity)
             .join(Order, Order.id == OrderItem.order_id).where(Order.ticket_id.is_not(None))):
-        ordered[ticket_id, code, note or None] += quantity
-    return [f"Ticket {key[0]} has {wanted[key]} of {key[1]}; its orders have {ordered[key]}."
-            for key in sorted(set(wanted) | set(ordered), key=str)
+        ordered[ticket_id, code, note or None, mods, allergies] += quantity
+    return [f"Ticket {key[0]} has {wanted[key]} of {_line_label(key)}; its orders have "
+            f"{ordered[key]}." for key in sorted(set(wanted) | set(ordered), key=str)
             if wanted[key] != ordered[key]]
+
+
+def _line_label(key) -> str:
+    _, code, _, mods, allergies = key
+    extras = [modifiers.text(m) for m in mods] + [f"allergy {a}" for a in allergies]
+    return f"{code} ({', '.join(extras)})" if extras else code
 
 
 def _order_types() -> list[str]:
@@ -136,3 +146,24 @@ def _courses() -> list[str]:
             if r.fired_at is None and (r.course is None or r.course == first):
                 problems.append(f"{label} belongs to no later course but was never fired.")
     return problems
+
+
+def _modifiers_and_allergens() -> list[str]:
+    """Modifiers and allergen lists are stored canonical (a line's key compares them as read),
+    and name only the fourteen allergens."""
+    problems = []
+    sources = [
+        ("Ticket line", select(TicketItem.id, TicketItem.modifiers, TicketItem.allergies)),
+        ("Order item", select(OrderItem.id, OrderItem.modifiers, OrderItem.allergies)),
+        ("Order item", select(OrderItem.id, OrderItem.modifiers, OrderItem.allergens)),
+        ("Product", select(Product.code, null(), Product.allergens)),
+    ]
+    for label, statement in sources:
+        for key, mods, codes in db.session.execute(statement):
+            if tuple(mods or ()) != modifiers.normalise(mods):
+                problems.append(f"{label} {key} has modifiers not in their canonical form.")
+            if tuple(codes or ()) != allergens.normalise(codes) or \
+                    any(allergens.canonical(c) != c for c in codes or ()):
+                problems.append(f"{label} {key} names allergens outside the EU list, or "
+                                "not in its order.")
+    return list(dict.fromkeys(problems))

@@ -11,6 +11,7 @@ from decimal import Decimal
 from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
+from app.core import allergens as A
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -76,6 +77,19 @@ class Card:
     lines: list[Line]
     voids: tuple[int, ...] = ()  # a void order: the numbers of the orders it cancels
     voided_by: tuple[int, ...] = ()  # the numbers of the void orders cancelling this one
+    allergies_acknowledged: bool = False
+
+    @property
+    def allergies(self) -> tuple[str, ...]:
+        """The guest allergies of the card's lines still to do, in the EU list's order."""
+        return guest_allergies(line.item for line in self.lines if line.status in OPEN)
+
+    @property
+    def needs_acknowledgement(self) -> bool:
+        """The card has guest allergies nobody at the station has acknowledged: it cannot be
+        bumped (or tapped to Completed) until someone does."""
+        return (bool(self.allergies) and not self.allergies_acknowledged
+                and not self.order.is_void)
 
 
 @dataclass(frozen=True)
@@ -89,6 +103,10 @@ class Board:
     more: int = 0
     all_day: list = field(default_factory=list)  # (product code, name, quantity waiting)
     compact: bool = False  # the station's setting: smaller cards, more on each page
+
+
+def guest_allergies(items) -> tuple[str, ...]:
+    return A.normalise(code for item in items for code in item.allergies)
 
 
 def next_stage(status: str) -> str | None:
@@ -132,22 +150,24 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
                               .join(Order, Order.id == OrderEntry.order_id)
                               .where(_on_screen(station.id)))
     rows = db.session.execute(
-        select(Order, OrderEntry.id, OrderEntry.processed_at)
+        select(Order, OrderEntry.id, OrderEntry.processed_at,
+               OrderEntry.allergies_acknowledged_at)
         .join(OrderEntry, OrderEntry.order_id == Order.id)
         .where(_on_screen(station.id))
         .order_by(Order.is_rush.desc(), OrderEntry.processed_at, Order.number)
         .limit(MAX_CARDS)).all()
     now = utcnow()
-    lines = _lines([entry_id for _, entry_id, _ in rows], holds=courses.holds_courses(station),
-                   now=now)
+    lines = _lines([entry_id for _, entry_id, _, _ in rows],
+                   holds=courses.holds_courses(station), now=now)
     cards = []
-    for order, entry_id, since in rows:
+    for order, entry_id, since, acknowledged_at in rows:
         # A card's status is that of what may be worked on: held lines wait for their course.
         workable = [line for line in lines[entry_id] if not line.held]
         status = S.aggregate(line.status for line in workable or lines[entry_id])
         cards.append(Card(order=order, status=status,
                           next_status=next_stage(status) if workable else None,
-                          since=since, lines=lines[entry_id]))
+                          since=since, lines=lines[entry_id],
+                          allergies_acknowledged=acknowledged_at is not None))
     cards = _with_void_marks(cards, station.id)
     return Board(target=station.name, version=version, now=now, cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
@@ -237,13 +257,43 @@ def _all_day(station_id: int) -> list[tuple[str, str, Decimal]]:
     return sorted(counts, key=lambda row: (-row[2], row[1]))
 
 
-def _locked_entry(session, viewer, station_name: str, order_id: str):
-    """The order, locked, and its entry at the station, which must be on the station's screen."""
-    order = lock_visible_order(session, user=viewer, order_id=order_id)
+def _station_entry(order: Order, station_name: str) -> OrderEntry:
     entry = next((e for e in order.entries if e.station.name == station_name), None)
     if entry is None or entry.processed_at is None:
         raise NotFound(f"Order {order.number} is not on the {station_name} screen.")
+    return entry
+
+
+def _locked_entry(session, viewer, station_name: str, order_id: str):
+    """The order, locked, and its entry at the station, which must be on the station's screen."""
+    order = lock_visible_order(session, user=viewer, order_id=order_id)
+    entry = _station_entry(order, station_name)
     return order, [c for c in order.cells if c.entry_id == entry.id]
+
+
+def _unacknowledged_allergies(order: Order, station_name: str, cells) -> tuple[str, ...]:
+    """The guest allergies of the station's open items, if the station has not acknowledged
+    them yet; () otherwise (and for void orders, which are acknowledged as such)."""
+    if order.is_void or _station_entry(order, station_name).allergies_acknowledged_at:
+        return ()
+    return _allergies_of(order, [c for c in cells if c.status in OPEN])
+
+
+def _allergies_of(order: Order, cells) -> tuple[str, ...]:
+    # From the order's items, read in one statement (as held_cells reads them), not per cell.
+    item_ids = {c.item_id for c in cells}
+    return guest_allergies(i for i in order.items if i.id in item_ids)
+
+
+def _refuse_unacknowledged(order: Order, station_name: str, cells, target: str) -> None:
+    """Completing a card (a bump, or a tap to Completed) whose guest allergies nobody at the
+    station acknowledged is refused whole: the screen must show they were seen first."""
+    if target != S.COMPLETED:
+        return
+    pending = _unacknowledged_allergies(order, station_name, cells)
+    if pending:
+        raise Conflict(f"Order {order.number} has a guest allergy ({', '.join(A.labels(pending))}"
+                       f"): acknowledge it at {station_name} before bumping.", "status")
 
 
 def _check_seen(what: str, current: str, seen) -> None:
@@ -267,6 +317,7 @@ def advance_cell(*, viewer, station_name: str, order_id: str, item_id: int,
         target = next_stage(cell.status)
         if target is None:
             raise Conflict(f"Item {item_id} is {cell.status}; there is no next stage.")
+        _refuse_unacknowledged(order, station_name, [cell], target)
         return order_status.set_cell_status(user=viewer, order_id=order.id, item_id=item_id,
                                             station_name=station_name, status=target)
 
@@ -286,6 +337,7 @@ def advance_entry(*, viewer, station_name: str, order_id: str,
         target = next_stage(current)
         if target is None:
             raise Conflict(f"Order {order.number} is {current} at {station_name}.")
+        _refuse_unacknowledged(order, station_name, workable, target)
         rank = S.STAGES.index
         live = [c for c in workable if c.status != S.CANCELLED]
         if not live:
@@ -306,6 +358,7 @@ def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
     _require_change(viewer, station_name)
     with write_transaction() as session:
         order, cells = _locked_entry(session, viewer, station_name, order_id)
+        _refuse_unacknowledged(order, station_name, cells, S.COMPLETED)
         held = courses.held_cells(order, cells)
         if not held:
             return order_status.set_entry_status(user=viewer, order_id=order.id,
@@ -334,6 +387,32 @@ def acknowledge_void(*, viewer, station_name: str, order_id: str) -> Order:
                                       station_name=station_name, status=S.COMPLETED)
         history.record(order, "acknowledged", user_name=viewer.user_name, level="station",
                        target=station_name, detail=f"void order seen at {station_name}")
+        return order
+
+
+def acknowledge_allergies(*, viewer, station_name: str, order_id: str) -> Order:
+    """The station has seen the guest allergies of the order's items there: its card may be
+    bumped from now on. Recorded in the history with who, as a change of the order (new `_v`;
+    every screen redraws). Acknowledging again changes nothing. Raises Conflict for a card
+    without guest allergies, Forbidden, NotFound."""
+    _require_change(viewer, station_name)
+    with write_transaction() as session:
+        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        entry = _station_entry(order, station_name)
+        if entry.allergies_acknowledged_at is not None:
+            return order
+        allergies = _allergies_of(order, cells)
+        if not allergies or order.is_void:
+            raise Conflict(f"Order {order.number} has no guest allergy to acknowledge at "
+                           f"{station_name}.")
+        now = utcnow()
+        entry.allergies_acknowledged_at = now
+        order.version += 1
+        order.last_saved_at = now
+        history.record(order, "allergies acknowledged", user_name=viewer.user_name,
+                       level="station", target=station_name, at=now,
+                       detail=f"guest allergies seen at {station_name}: "
+                              + ", ".join(A.labels(allergies)))
         return order
 
 

@@ -33,6 +33,9 @@ class ItemSpec:
     course: int | None = None
     project_guid: str | None = None
     prep_seconds: int | None = None
+    modifiers: tuple = ()  # canonical (app.core.modifiers)
+    allergies: tuple = ()  # the guest's allergen codes
+    allergens: tuple = ()  # the product's
 
 
 @dataclass
@@ -101,7 +104,8 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
         items=[NewItem(item_no=item_no, product_code=i.product_code, name=i.name,
                        quantity=i.quantity, unit_price=i.unit_price, total=totals[item_no - 1],
                        note=i.note, course=i.course, project_guid=i.project_guid,
-                       prep_seconds=i.prep_seconds)
+                       prep_seconds=i.prep_seconds, modifiers=i.modifiers,
+                       allergies=i.allergies, allergens=i.allergens)
                for item_no, i in enumerate(spec.items, start=1)],
     )
     detail = "void order" if spec.is_void else None

@@ -40,6 +40,7 @@ class NewEntry:
     station: object
     processed_at: datetime | None = None
     is_open: bool = True
+    allergies_acknowledged_at: datetime | None = None
     id: None = None  # not written yet: nothing refers to it by id
 
     @property
@@ -61,6 +62,9 @@ class NewItem:
     prep_seconds: int | None = None
     fired_at: datetime | None = None
     start_at: datetime | None = None
+    modifiers: tuple = ()
+    allergies: tuple = ()
+    allergens: tuple = ()
     order_id: str | None = None  # the order's, given when written
 
 
@@ -144,7 +148,7 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     number = connection.execute(_INSERT_ORDER, order.columns).scalar_one()
     connection.execute(_INSERT_ENTRIES, [
         {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
-         "is_open": e.is_open} for e in order.entries])
+         "is_open": e.is_open, "allergies_acknowledged_at": None} for e in order.entries])
     connection.execute(_INSERT_ITEMS, [
         {**{k: getattr(i, k) for k in _ITEM_KEYS}, "order_id": order_id} for i in order.items])
     if cells:

@@ -4,6 +4,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.core import allergens as A
 from app.core import money
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
@@ -28,8 +29,8 @@ def get_product(code: str) -> Product:
 PREP_SECONDS_MAX = 86_400  # a day: longer is a typing mistake, not a dish
 
 
-def _resolve(session, *, code, name, price, station_names, course, prep_seconds=None
-             ) -> list[Station]:
+def _resolve(session, *, code, name, price, station_names, course, prep_seconds=None,
+             allergens=()) -> list[Station]:
     errors = []
     if not code or not code.strip() or len(code) > 40 or "/" in code:
         errors.append(FieldError("code", "A code of 1 to 40 characters without '/' is required."))
@@ -46,6 +47,7 @@ def _resolve(session, *, code, name, price, station_names, course, prep_seconds=
                                      or not 0 <= prep_seconds <= PREP_SECONDS_MAX):
         errors.append(FieldError("prepSeconds", "A prep time is a whole number of seconds "
                                                 f"from 0 to {PREP_SECONDS_MAX}."))
+    errors += A.check(allergens, "allergens")
     wanted = list(dict.fromkeys(station_names or []))
     stations = list(session.scalars(select(Station).where(Station.name.in_(wanted)))) \
         if wanted else []
@@ -58,22 +60,27 @@ def _resolve(session, *, code, name, price, station_names, course, prep_seconds=
 
 
 def create_product(*, code: str, name: str, price: Decimal, station_names=(),
-                   course: int | None = None, prep_seconds: int | None = None) -> Product:
+                   course: int | None = None, prep_seconds: int | None = None,
+                   allergens=()) -> Product:
+    """`allergens`: codes of the EU's fourteen (app.core.allergens), in any case; stored once
+    each, in the list's order. Raises Invalid (naming `allergens[i]`), Conflict."""
     with write_transaction() as session:
         stations = _resolve(session, code=code, name=name, price=price,
                             station_names=station_names, course=course,
-                            prep_seconds=prep_seconds)
+                            prep_seconds=prep_seconds, allergens=allergens)
         if session.scalar(select(Product.id).where(Product.code == code.strip())):
             raise Conflict(f"A product with code {code!r} exists already.", member_name="code")
         product = Product(code=code.strip(), name=name.strip(), price=price, course=course,
-                          prep_seconds=prep_seconds, stations=stations, version=1)
+                          prep_seconds=prep_seconds, stations=stations, version=1,
+                          allergens=A.normalise(allergens))
         session.add(product)
     return product
 
 
 def update_product(current_code: str, *, code: str, name: str, price: Decimal,
                    station_names=(), course: int | None = None,
-                   prep_seconds: int | None = None, version: int | None = None) -> Product:
+                   prep_seconds: int | None = None, allergens=(),
+                   version: int | None = None) -> Product:
     with write_transaction() as session:
         product = session.scalar(
             select(Product).where(Product.code == current_code).with_for_update())
@@ -82,13 +89,14 @@ def update_product(current_code: str, *, code: str, name: str, price: Decimal,
         check_version(product.version, version)
         stations = _resolve(session, code=code, name=name, price=price,
                             station_names=station_names, course=course,
-                            prep_seconds=prep_seconds)
+                            prep_seconds=prep_seconds, allergens=allergens)
         other = session.scalar(select(Product.id).where(Product.code == code.strip()))
         if other is not None and other != product.id:
             raise Conflict(f"A product with code {code!r} exists already.", member_name="code")
         product.code, product.name, product.price = code.strip(), name.strip(), price
         product.course, product.stations = course, stations
         product.prep_seconds = prep_seconds
+        product.allergens = A.normalise(allergens)
         product.version += 1
     return product
 

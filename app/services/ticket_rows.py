@@ -17,7 +17,7 @@ from sqlalchemy import bindparam, delete, false, insert, select, update
 
 from app.models import Device, Product, Station, Ticket, TicketItem, User, product_stations
 
-_FIELDS = ("product_code", "quantity", "note", "course")
+_FIELDS = ("product_code", "quantity", "note", "course", "modifiers", "allergies")
 _TICKETS, _ITEMS = Ticket.__table__, TicketItem.__table__
 
 
@@ -31,6 +31,8 @@ class Line:
     quantity: Decimal
     note: str | None
     course: int | None
+    modifiers: tuple = ()  # canonical (app.core.modifiers)
+    allergies: tuple = ()  # the guest's allergen codes
 
 
 @dataclass
@@ -55,7 +57,7 @@ _READ = (
            Ticket.last_saved_at, Device.name, User.user_name, User.name, Ticket.is_rush,
            Ticket.order_type, TicketItem.id,
            TicketItem.position, TicketItem.product_code, TicketItem.quantity, TicketItem.note,
-           TicketItem.course)
+           TicketItem.course, TicketItem.modifiers, TicketItem.allergies)
     .join(User, User.id == Ticket.user_id)
     .outerjoin(Device, Device.id == Ticket.device_id)
     .outerjoin(TicketItem, TicketItem.ticket_id == Ticket.id)
@@ -97,6 +99,7 @@ class ProductRow:
     price: Decimal
     course: int | None
     prep_seconds: int | None = None
+    allergens: tuple = ()
     stations: list[StationRow] = field(default_factory=list)  # by name, as Product.stations
 
 
@@ -105,7 +108,8 @@ def _products(size: int):
     """The products of `size` codes with their stations, one row per (product, station)."""
     return (
         select(Product.code, Product.name, Product.price, Product.course, Product.prep_seconds,
-               Station.id, Station.name, Station.type, Station.is_active, Station.settings)
+               Product.allergens, Station.id, Station.name, Station.type, Station.is_active,
+               Station.settings)
         .outerjoin(product_stations, product_stations.c.product_id == Product.id)
         .outerjoin(Station, Station.id == product_stations.c.station_id)
         .where(Product.code.in_([bindparam(f"code{i}") for i in range(size)]))
@@ -119,8 +123,9 @@ def _product_rows(connection, codes: list[str]) -> list:
 
 def _products_of(rows) -> dict[str, ProductRow]:
     found: dict[str, ProductRow] = {}
-    for code, name, price, course, prep_seconds, *station in rows:
-        product = found.setdefault(code, ProductRow(code, name, price, course, prep_seconds))
+    for code, name, price, course, prep_seconds, allergens, *station in rows:
+        product = found.setdefault(code, ProductRow(code, name, price, course, prep_seconds,
+                                                    allergens))
         if station[0] is not None:
             product.stations.append(StationRow(*station))
     return found

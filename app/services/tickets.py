@@ -5,14 +5,14 @@ with what was added, one void order with what was taken away (negative quantitie
 the stations that received the originals so each station learns what to stop making.
 """
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from app.core import money
+from app.core import allergens, modifiers, money
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
@@ -57,10 +57,22 @@ class LineInput:
     quantity: Decimal
     note: str | None = None
     course: int | None = None
+    # app.core.modifiers.Modifier values, and the guest's allergen codes; canonical once
+    # through `_canonical`, so equal dishes have equal keys.
+    modifiers: tuple = ()
+    allergies: tuple = ()
 
     @property
     def key(self):
-        return (self.product_code, self.note or None, self.course)
+        """What makes two lines different: the same product made differently, or for a guest
+        with other allergies, is another line (a change voids the old and orders the new)."""
+        return (self.product_code, self.note or None, self.course, self.modifiers,
+                self.allergies)
+
+
+def _canonical(lines: list[LineInput]) -> list[LineInput]:
+    return [replace(line, modifiers=modifiers.normalise(line.modifiers),
+                    allergies=allergens.normalise(line.allergies)) for line in lines]
 
 
 def _require(user: User, right: str) -> None:
@@ -119,6 +131,8 @@ def _validate(name, lines: list[LineInput], *, is_rush=False, order_type=OT.DEFA
             errors.append(FieldError(f"items[{i}].note", "A note has at most 500 characters."))
         if line.course is not None and not 0 <= line.course <= 99:
             errors.append(FieldError(f"items[{i}].course", "A course is a number from 0 to 99."))
+        errors += modifiers.check(line.modifiers, f"items[{i}].modifiers")
+        errors += allergens.check(line.allergies, f"items[{i}].allergies")
     if errors:
         raise Invalid(errors)
 
@@ -215,7 +229,9 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
         added_specs.append(ItemSpec(product_code=key[0], name=product.name, quantity=delta,
                                     unit_price=product.price, station_ids=stations,
                                     note=key[1], course=key[2] if key[2] is not None
-                                    else product.course, prep_seconds=product.prep_seconds))
+                                    else product.course, prep_seconds=product.prep_seconds,
+                                    modifiers=key[3], allergies=key[4],
+                                    allergens=product.allergens))
     if errors:
         raise Invalid(errors)
     removed_specs = []
@@ -231,7 +247,9 @@ def _plan(session, *, ticket_id: str | None, user: User, device: Device | None, 
                 station_ids=stations or ([s.id for s in product.stations] if product else []),
                 note=key[1], course=key[2] if key[2] is not None
                 else (product.course if product else None),
-                prep_seconds=product.prep_seconds if product else None))
+                prep_seconds=product.prep_seconds if product else None,
+                modifiers=key[3], allergies=key[4],
+                allergens=product.allergens if product else ()))
         removed_specs = [s for s in removed_specs if s.station_ids]
     # Every station the orders go to, read now: the write transaction reads nothing (a void
     # goes where the original went, which may be no product's station any more).
@@ -258,7 +276,8 @@ def _make_orders(session, plan: _Plan, *, ticket) -> list[Order]:
 
 def _item_values(line: LineInput) -> dict:
     return {"product_code": line.product_code, "quantity": line.quantity,
-            "note": line.note or None, "course": line.course}
+            "note": line.note or None, "course": line.course, "modifiers": line.modifiers,
+            "allergies": line.allergies}
 
 
 def _keys_in_order(*line_lists) -> list:
@@ -272,6 +291,7 @@ def create_ticket(*, user: User, device: Device | None, name: str, lines: list[L
     and order type. Raises Forbidden, Invalid."""
     _require(user, R.TICKET_CREATE)
     _validate(name, lines, is_rush=is_rush, order_type=order_type)
+    lines = _canonical(lines)
     order_type = OT.canonical(order_type)
     with write_transaction() as session:
         now = utcnow()
@@ -321,6 +341,7 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
     """
     _require(user, R.TICKET_UPDATE)
     _validate(name, lines, is_rush=is_rush, order_type=order_type)
+    lines = _canonical(lines)
     name = name.strip()
     wanted_type = OT.canonical(order_type) if order_type is not None else None
     for attempt in range(UPDATE_ATTEMPTS):
@@ -331,8 +352,8 @@ def update_ticket(*, user: User, device: Device | None, ticket_id: str, name: st
         check_version(ticket.version, version)
         if ticket.is_closed:
             raise Conflict("The ticket is closed.", member_name="isClosed")
-        old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course)
-                     for i in ticket.items]
+        old_lines = [LineInput(i.product_code, i.quantity, i.note, i.course, i.modifiers,
+                               i.allergies) for i in ticket.items]
         rush = ticket.is_rush if is_rush is None else is_rush
         kind = wanted_type or ticket.order_type
         if name == ticket.name and (rush, kind) == (ticket.is_rush, ticket.order_type) and \

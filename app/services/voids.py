@@ -56,20 +56,22 @@ def find_void_links(ticket_ids, *, station_id: int | None = None) -> VoidLinks:
     # statement, SQLite's planner walks every item (as app.services.tickets notes).
     items = defaultdict(list)
     statement = (select(OrderItem.order_id, OrderItem.product_code, OrderItem.note,
-                        OrderItem.quantity)
+                        OrderItem.modifiers, OrderItem.allergies, OrderItem.quantity)
                  .where(OrderItem.order_id.in_([row.id for row in orders]))
                  .order_by(OrderItem.order_id, OrderItem.item_no))
     if station_id is not None:
         statement = (statement.join(OrderCell, OrderCell.item_id == OrderItem.id)
                      .join(OrderEntry, OrderEntry.id == OrderCell.entry_id)
                      .where(OrderEntry.station_id == station_id))
-    for order_id, code, note, quantity in db.session.execute(statement):
-        items[order_id].append((code, note or None, Decimal(quantity)))
-    stacks: dict = defaultdict(list)  # (ticket, product, note) -> [[OrderRef, quantity left]]
+    for order_id, code, note, mods, allergies, quantity in db.session.execute(statement):
+        items[order_id].append(((code, note or None, mods, allergies), Decimal(quantity)))
+    # (ticket, line) -> [[OrderRef, quantity left]]; a line is its product, note, modifiers and
+    # guest allergies, as the ticket tells lines apart.
+    stacks: dict = defaultdict(list)
     for row in sorted(orders, key=lambda r: r.number):
         ref = OrderRef(row.id, row.number)
-        for code, note, quantity in items[row.id]:
-            stack = stacks[(row.ticket_id, code, note)]
+        for line, quantity in items[row.id]:
+            stack = stacks[(row.ticket_id, line)]
             if not row.is_void:
                 stack.append([ref, quantity])
                 continue

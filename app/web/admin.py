@@ -20,6 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from app.core import allergens as A
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
@@ -128,6 +129,8 @@ class ProductForm(FlaskForm):
     station_names = CheckboxesField("Stations")
     course = IntegerField("Course", validators=[Optional()])
     prep_seconds = IntegerField("Prep time (seconds)", validators=[Optional()])
+    allergens = CheckboxesField("Allergens it contains",
+                                choices=[SelectChoice(a, A.LABELS[a]) for a in A.ALL])
     version = IntegerField(name="_v", validators=[Optional()])
 
 
@@ -282,14 +285,16 @@ def toggle_station(name):
 def _product_fields(form: ProductForm) -> dict:
     return {"code": form.code.data or "", "name": form.name.data or "",
             "price": form.price.data, "station_names": form.station_names.data,
-            "course": form.course.data, "prep_seconds": form.prep_seconds.data}
+            "course": form.course.data, "prep_seconds": form.prep_seconds.data,
+            "allergens": form.allergens.data or []}
 
 
 def _product_form(product=None, formdata=True) -> ProductForm:
     data = {} if product is None else {
         "code": product.code, "name": product.name, "price": plain_decimal(product.price),
         "station_names": [s.name for s in product.stations], "course": product.course,
-        "prep_seconds": product.prep_seconds, "version": product.version}
+        "prep_seconds": product.prep_seconds, "allergens": list(product.allergens or ()),
+        "version": product.version}
     form = ProductForm(data=data) if formdata else ProductForm(formdata=None, data=data)
     form.station_names.choices = [s.name for s in station_service.list_stations()]
     return form

@@ -19,6 +19,7 @@ from app.web.htmx import is_fragment_request, redirect, render
 bp = Blueprint("kiosk", __name__)
 bp.add_app_template_global(age_text, "card_age")  # the expo screen's cards, drawn whole
 bp.add_app_template_global(age_css, "card_age_css")
+bp.add_app_template_global(kiosk.guest_allergies, "guest_allergies")
 SESSION_KEY = "kiosk_link_id"
 # A link opened while a person is signed in waits here (its id, never its secret) for them to
 # say whether this browser should become the screen.
@@ -216,6 +217,13 @@ def bump(viewer, station_name, order_id):
 @with_viewer
 def acknowledge(viewer, station_name, order_id):
     return _after_change(viewer, station_name, lambda: kiosk.acknowledge_void(
+        viewer=viewer, station_name=station_name, order_id=order_id))
+
+
+@bp.post("/kiosk/<station_name>/orders/<order_id>/acknowledge-allergies")
+@with_viewer
+def acknowledge_allergies(viewer, station_name, order_id):
+    return _after_change(viewer, station_name, lambda: kiosk.acknowledge_allergies(
         viewer=viewer, station_name=station_name, order_id=order_id))
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
 from app.caching import list_rows
+from app.core import allergens as A
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
@@ -32,6 +33,7 @@ from app.web.times import local_day_start
 bp = Blueprint("orders", __name__)
 # How pages, cards and rows name an order type ("Takeout").
 bp.add_app_template_global(OT.LABELS, "order_type_labels")
+bp.add_app_template_global(lambda codes: ", ".join(A.labels(codes)), "allergen_names")
 PAGE_SIZE = 50
 TEXT_FILTERS = {"ticket": "ticketName", "device": "deviceName", "user": "userUserName"}
 YES_NO_FILTERS = {"processed": "isProcessed", "processable": "isProcessable", "void": "isVoid",

@@ -6,7 +6,7 @@ from tests.conftest import bearer, make_ticket, make_user
 
 PROBLEM = "application/problem+json"
 KEBAB = {"code": "KEBAB", "name": "Kebab", "price": 9.5, "stationNames": ["Kitchen", "Pass"],
-         "course": 2, "prepSeconds": 300}
+         "course": 2, "prepSeconds": 300, "allergens": ["gluten", "sesame"]}
 GRILL = {"name": "Grill", "type": "display", "isActive": True, "address": None,
          "settings": {"columns": "3"}, "secret": "grill-signing-key"}
 

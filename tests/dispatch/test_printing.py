@@ -319,3 +319,22 @@ def test_a_rush_takeout_order_prints_rush_and_its_type(app, grill, waiter, catal
     slip = decode_slip(job)
     assert slip.lines[:4] == ["RUSH", "Grill", f"#{order.number}", "TAKEOUT"]
     assert "RUSH" in slip.inverted_lines and "RUSH" in slip.large_lines
+
+
+def test_a_slip_shows_the_modifiers_and_the_guest_allergy_of_its_items(app, grill, waiter,
+                                                                       catalog):
+    from app.core.modifiers import Modifier
+    from app.services.tickets import LineInput
+
+    products.update_product("STEAK", code="STEAK", name="Steak", price=Decimal("24.00"),
+                            station_names=["Grill", "Pass"], allergens=["mustard"])
+    device = db.session.scalar(select(Device).where(Device.name == "POS-1"))
+    create_ticket(user=waiter, device=device, name="Table 8", lines=[LineInput(
+        "STEAK", Decimal(1), modifiers=(Modifier("Pepper sauce"),),
+        allergies=("mustard", "celery"))])
+    settle(app)
+    [job] = grill.wait_for(1)
+    slip = decode_slip(job)
+    assert slip.lines[slip.lines.index("1 x Steak") + 1] == "  + Pepper sauce"
+    assert "ALLERGY: CELERY, MUSTARD" in slip.inverted_lines
+    assert "  contains Mustard" in slip.lines

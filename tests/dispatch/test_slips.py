@@ -211,3 +211,16 @@ def test_a_rush_slip_says_rush_large_and_inverted_and_names_the_order_type():
     assert "TAKEOUT" in slip.bold_lines
     plain = printed()
     assert "RUSH" not in plain.text and "TAKEOUT" not in plain.text
+
+
+def test_modifiers_print_under_their_item_and_a_guest_allergy_prints_inverted_in_words():
+    lines = (SlipLine(Decimal(2), "Burger", note="well done",
+                      modifiers=("Bacon", "2 x Extra cheese"), allergies=("Milk", "Sesame"),
+                      contains=("Milk",)),
+             SlipLine(Decimal(1), "Fries"))
+    slip = printed(make_slip(lines=lines))
+    assert slip.lines[5:] == ["2 x Burger", "  + Bacon", "  + 2 x Extra cheese",
+                              "  note: well done", "ALLERGY: MILK, SESAME", "  contains Milk",
+                              "1 x Fries"]
+    assert "ALLERGY: MILK, SESAME" in slip.inverted_lines
+    assert "ALLERGY" not in printed().text
