@@ -16,8 +16,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from app.api.schemas import OrderType, Status
-from app.core import money
-from app.core import order_types
+from app.core import money, order_types, station_settings
 from app.core.errors import FieldError, Invalid
 from app.core.status import canonical
 
@@ -118,7 +117,8 @@ class StationWrite(VersionedBody):
     type: str = "display"
     is_active: bool = True
     address: str | None = None
-    settings: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, str] = Field(default_factory=dict,
+                                     description=station_settings.description())
     secret: str | None = None
 
 

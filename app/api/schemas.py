@@ -15,6 +15,7 @@ from pydantic.alias_generators import to_camel
 
 from app.core import order_types as OT
 from app.core import rights as R
+from app.core import station_settings
 from app.core import status as S
 
 _DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
@@ -197,15 +198,7 @@ class Station(Versioned):
     is_active: bool
     type: Literal["display", "printer", "webhook"]
     address: str | None
-    settings: dict[str, str] = Field(description=(
-        "Free key/value pairs; those the hub reads are checked on save. Display stations: "
-        "`warnAfterMinutes`, `lateAfterMinutes` (a card's ageing colours, 5 and 10 by default), "
-        "`compact` (on/off: smaller cards, more on each page of the screen), `courseFiring` "
-        "(`together`, the default: every course is made at once; `held`: a later course is "
-        "held here until it is fired) and `autoFire` (`true`: a held course fires by itself "
-        "once every item of the previous course is Ready). Any station: `orderTypes` (the "
-        "order types it takes, comma-separated; all by default). Printers: `beep`, "
-        "`largeNumber`, `doubleSize`, `cut`, `width`, `timezone`."))
+    settings: dict[str, str] = Field(description=station_settings.description())
 
 
 class Delivery(Schema):

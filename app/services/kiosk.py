@@ -15,6 +15,7 @@ from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.screen_settings import is_compact
+from app.core.station_settings import value_of
 from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
@@ -25,8 +26,9 @@ from app.services.orders import lock_visible_order
 from app.services.stations import get_station
 
 OPEN = order_status.OPEN  # still to do at a station: not Completed, not Cancelled
-DEFAULT_WARN_MINUTES = 5
-DEFAULT_LATE_MINUTES = 10
+# The expo screen ages cards by the stations' defaults.
+DEFAULT_WARN_MINUTES = value_of({}, "warnAfterMinutes")
+DEFAULT_LATE_MINUTES = value_of({}, "lateAfterMinutes")
 # The screen pages what does not fit (static/js/kiosk.js), so every card is drawn, up to a
 # bound no kitchen reaches; beyond it the rest are counted, not drawn.
 MAX_CARDS = 200
@@ -97,13 +99,6 @@ def next_stage(status: str) -> str | None:
     return S.STAGES[S.STAGES.index(status) + 1]
 
 
-def _minutes(settings: dict, key: str, default: int) -> int:
-    try:
-        return max(0, int(str((settings or {}).get(key, default)).strip()))
-    except ValueError:
-        return default
-
-
 def _on_screen(station_id: int):
     """Dispatched entries of live orders at the station with something still to do.
 
@@ -151,10 +146,8 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
     return Board(target=station.name, version=version, now=now, cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
                  compact=is_compact(station.settings),
-                 warn_minutes=_minutes(station.settings, "warnAfterMinutes",
-                                       DEFAULT_WARN_MINUTES),
-                 late_minutes=_minutes(station.settings, "lateAfterMinutes",
-                                       DEFAULT_LATE_MINUTES))
+                 warn_minutes=value_of(station.settings, "warnAfterMinutes"),
+                 late_minutes=value_of(station.settings, "lateAfterMinutes"))
 
 
 def _with_void_marks(cards: list[Card], station_id: int) -> list[Card]:

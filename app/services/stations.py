@@ -6,21 +6,18 @@ SECRET_ENCRYPTION_KEYS (app.core.encryption); only the sender decrypts it, to si
 from flask import current_app
 from sqlalchemy import exists, or_, select, update
 
-from app.core import encryption
+from app.core import encryption, station_settings
 from app.core import order_types as OT
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
-from app.core.screen_settings import check_screen_settings
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
-from app.dispatch.slips import check_settings
 from app.extensions import db
 from app.models import Counter, ReadyBoard, Station
 from app.models.orders import OrderEntry
-from app.services import courses
 from app.services.common import check_version
 from app.services.history import STATIONS_VERSION
 
-TYPES = ("display", "printer", "webhook")
+TYPES = station_settings.STATION_TYPES
 SECRET_MIN = 16
 
 
@@ -69,21 +66,14 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
         errors.append(FieldError("settings", "Settings map strings to strings."))
     else:
-        if type_ == "printer":
-            errors += [FieldError("settings", message)
-                       for message in check_settings(settings or {})]
-        if OT.SETTING in (settings or {}):
-            errors += [FieldError(f"settings.{OT.SETTING}", message)
-                       for message in OT.parse_setting(settings[OT.SETTING])[1]]
-        errors += courses.check_settings(settings or {})
+        errors += [FieldError(member, message)
+                   for member, message in station_settings.check_settings(settings or {})]
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
     elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None
                                  else not keeps_secret):
         errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
                                            f"{SECRET_MIN} characters to sign its deliveries."))
-    if isinstance(settings, dict):
-        errors += [FieldError("settings", message) for message in check_screen_settings(settings)]
     return errors
 
 
