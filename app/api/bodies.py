@@ -119,6 +119,9 @@ class StationWrite(VersionedBody):
     address: str | None = None
     settings: dict[str, str] = Field(default_factory=dict,
                                      description=station_settings.description())
+    backup_station_name: str | None = Field(
+        None, description="Another station that takes this one's undelivered work while this "
+                          "one is failing (a printer) or unwatched (a display); null: none.")
     secret: str | None = None
 
 

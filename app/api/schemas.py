@@ -192,6 +192,19 @@ class Product(Versioned):
                                                        "in seconds; null if not set.")
 
 
+class StationHealth(Schema):
+    """Whether the station can be counted on now; read-only, changes without `_v`."""
+    screens: int = Field(ge=0, description="Display stations: screens that showed the board "
+                                           "within the unwatched window; 0 for the others.")
+    last_seen_date_utc: UtcDateTime | None = Field(
+        description="Display stations: when a screen last asked for the board; printers and "
+                    "webhooks: when a send last went through. Null if never.")
+    failing: bool = Field(description="An active printer or webhook whose last attempts all "
+                                      "failed, or an active display station that screens "
+                                      "showed before and none has lately: its work goes to "
+                                      "its backup station, if it has one that is not failing.")
+
+
 class Station(Versioned):
     """A station (order endpoint). Its `secret` is write-only and never part of an answer."""
     name: str
@@ -199,6 +212,9 @@ class Station(Versioned):
     type: Literal["display", "printer", "webhook"]
     address: str | None
     settings: dict[str, str] = Field(description=station_settings.description())
+    backup_station_name: str | None = Field(
+        description="The station that takes this one's work while it is failing.")
+    health: StationHealth
 
 
 class Delivery(Schema):

@@ -125,13 +125,20 @@ class OrderEntry(db.Model):
         UniqueConstraint("order_id", "station_id"),
         Index("ix_order_entries_station_processed", "station_id", "processed_at"),
         Index("ix_order_entries_station_open", "station_id", "is_open", "processed_at"),
+        Index("ix_order_entries_handed_open", "handed_to_id", "is_open", "processed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     station_id: Mapped[int] = mapped_column(ForeignKey("stations.id"))
     processed_at: Mapped[datetime | None] = mapped_column(DateTime)
     is_open: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The backup station it was handed to while its own station failed or was unwatched: it
+    # is made there, and stays this station's part of the order. A plain column, as
+    # Station.backup_station_id.
+    handed_to_id: Mapped[int | None] = mapped_column(Integer)
     station: Mapped[Station] = relationship(lazy="joined")
+    handed_to: Mapped[Station | None] = relationship(
+        primaryjoin="foreign(OrderEntry.handed_to_id) == Station.id", viewonly=True)
 
 
 class OrderCell(db.Model):

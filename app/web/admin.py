@@ -23,7 +23,7 @@ from app.core import order_types as OT
 from app.core import rights as R
 from app.core import station_settings as SS
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
-from app.services import dispatch
+from app.services import dispatch, station_health
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
@@ -95,6 +95,7 @@ class StationForm(FlaskForm):
     type = SelectField("Type", choices=list(station_service.TYPES), validate_choice=False)
     is_active = BooleanField("Active", default=True)
     address = StringField("Address")
+    backup = SelectField("Backup station", validate_choice=False)
     secret = PasswordField("Secret")
     version = IntegerField(name="_v", validators=[Optional()])
 
@@ -227,7 +228,8 @@ def _station_fields(form: StationForm, kept: dict | None = None) -> dict:
         settings[setting.key] = value
     return {"name": form.name.data or "", "type": form.type.data,
             "is_active": form.is_active.data, "address": form.address.data or None,
-            "settings": settings, "secret": form.secret.data or None}
+            "settings": settings, "secret": form.secret.data or None,
+            "backup_station_name": form.backup.data or None}
 
 
 def _kept_settings(station) -> dict:
@@ -236,7 +238,8 @@ def _kept_settings(station) -> dict:
 
 def _station_data(station) -> dict:
     data = {"name": station.name, "type": station.type, "is_active": station.is_active,
-            "address": station.address or "", "version": station.version}
+            "address": station.address or "", "version": station.version,
+            "backup": station.backup.name if station.backup else ""}
     for setting in SS.SETTINGS:
         value = setting.read(station.settings)
         if setting.kind == SS.TYPES:
@@ -247,25 +250,42 @@ def _station_data(station) -> dict:
     return data
 
 
+def _station_form(station=None, formdata=True) -> StationForm:
+    data = _station_data(station) if station is not None else {}
+    form = StationForm(data=data) if formdata else StationForm(formdata=None, data=data)
+    form.backup.choices = [("", "None")] + [
+        (s.name, s.name) for s in station_service.list_stations()
+        if station is None or s.id != station.id]
+    return form
+
+
+def _station_rows(found) -> dict:
+    """What the station list shows beside each station: its health and the entries waiting
+    for it."""
+    return {"health": station_health.health_of(found),
+            "waiting": station_health.waiting_counts()}
+
+
 @bp.route("/admin/stations", methods=["GET", "POST"])
 @admin_required
 def stations():
-    form, errors, status = StationForm(), [], 200
+    form, errors, status = _station_form(), [], 200
     if request.method == "POST":
         created, errors, status = _attempt(form, lambda: station_service.create_station(
             **_station_fields(form)))
         if created:
             flash(f"Station {created.name} was created.")
             return redirect(url_for("admin.stations"))
+    found = station_service.list_stations()
     return render("admin/stations.html", "admin/_stations_table.html", status=status,
-                  form=form, errors=errors, stations=station_service.list_stations())
+                  form=form, errors=errors, stations=found, **_station_rows(found))
 
 
 @bp.route("/admin/stations/<name>", methods=["GET", "POST"])
 @admin_required
 def edit_station(name):
     station = station_service.get_station(name)
-    form = StationForm(data=_station_data(station))
+    form = _station_form(station)
     errors, status, message = [], 200, None
     if request.method == "POST":
         try:
@@ -274,7 +294,7 @@ def edit_station(name):
                 **_station_fields(form, kept=_kept_settings(station))))
         except VersionMismatch:
             station = station_service.get_station(name)
-            form = StationForm(formdata=None, data=_station_data(station))
+            form = _station_form(station, formdata=False)
             saved, status, message = None, 409, STALE.format(what=f"Station {name}")
         if saved:
             flash(f"Station {saved.name} was saved.")
@@ -298,7 +318,8 @@ def toggle_station(name):
         raise Conflict(f"Station {name} was changed by someone else meanwhile; nothing was "
                        "switched. Reload the page to see its current state.") from None
     if is_fragment_request():
-        return render("admin/stations.html", "admin/_station_row.html", station=station)
+        return render("admin/stations.html", "admin/_station_row.html", station=station,
+                      **_station_rows([station]))
     flash(f"Station {station.name} is now {'on' if station.is_active else 'off'}.")
     return redirect(url_for("admin.stations"))
 
