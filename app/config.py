@@ -91,6 +91,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "DISPATCH_RETRY_SECONDS": _seconds("DISPATCH_RETRY_SECONDS", 2),
         "DISPATCH_MAX_ATTEMPTS": int(os.environ.get("DISPATCH_MAX_ATTEMPTS", "6")),
         "DISPATCH_POLL_SECONDS": _seconds("DISPATCH_POLL_SECONDS", 1),
+        # Station health (app.services.station_health): a display station no screen has asked
+        # for its board for this long is unwatched; a printer or webhook whose last this many
+        # attempts failed is failing. Either hands its entries to its backup station. A screen's
+        # "last seen" is written at most once per STATION_SEEN_WRITE_SECONDS.
+        "STATION_UNWATCHED_SECONDS": _seconds("STATION_UNWATCHED_SECONDS", 60),
+        "STATION_FAILING_ATTEMPTS": int(os.environ.get("STATION_FAILING_ATTEMPTS", "3")),
+        "STATION_SEEN_WRITE_SECONDS": _seconds("STATION_SEEN_WRITE_SECONDS", 10),
         # Database waits, in seconds (app.db.engine): a row lock not had in time answers 423
         # (SQLite: its busy timeout); a statement running longer is cancelled (PostgreSQL);
         # connecting, or waiting for a pooled connection, gives up after the last.
@@ -113,6 +120,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
     if config["DISPATCH_LEASE_SECONDS"] <= attempt:
         raise SettingsError("DISPATCH_LEASE_SECONDS must be longer than one attempt "
                             "(DISPATCH_CONNECT_TIMEOUT + DISPATCH_SEND_TIMEOUT).")
+    if config["STATION_SEEN_WRITE_SECONDS"] * 2 > config["STATION_UNWATCHED_SECONDS"]:
+        raise SettingsError("STATION_SEEN_WRITE_SECONDS must be at most half of "
+                            "STATION_UNWATCHED_SECONDS, or a watched station looks unwatched.")
     if zone_named(config["SITE_TIMEZONE"]) is None:
         raise SettingsError(f"SITE_TIMEZONE {config['SITE_TIMEZONE']!r} is not a time zone of "
                             "this system; use an IANA name such as Europe/Amsterdam.")

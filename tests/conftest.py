@@ -54,6 +54,10 @@ def database_urls(tmp_path_factory):
         with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
+# Station health (app.services.station_health): the defaults, put back before every test.
+STATION_CONFIG = {"STATION_UNWATCHED_SECONDS": 60, "STATION_FAILING_ATTEMPTS": 3,
+                  "STATION_SEEN_WRITE_SECONDS": 10}
+
 
 def make_app(url: str, **overrides):
     config = {"ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
@@ -103,7 +107,9 @@ def wipe(app) -> None:
 def app(migrated_app):
     from app.dispatch.worker import dispatcher_for
 
-    migrated_app.config.update(AUTO_PROCESS=True, **DISPATCH_CONFIG)
+    migrated_app.config.update(AUTO_PROCESS=True, **DISPATCH_CONFIG, **STATION_CONFIG)
+    # Which screens this process wrote lately (app.services.station_health): a test's own.
+    migrated_app.extensions.pop("station_screens_written", None)
     with migrated_app.app_context():
         yield migrated_app
         db.session.remove()

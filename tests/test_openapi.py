@@ -197,8 +197,11 @@ def test_serializer_output_matches_the_response_models(app, catalog, waiter, man
     from app.services import products, stations
     for product in products.list_products():
         _check(app, doc, S.Product, serializers.product_json(product))
-    for station in stations.list_stations():
-        _check(app, doc, S.Station, serializers.station_json(station))
+    from app.services import station_health
+    found = stations.list_stations()
+    health = station_health.health_of(found)
+    for station in found:
+        _check(app, doc, S.Station, serializers.station_json(station, health[station.id]))
     _check(app, doc, S.Project, serializers.project_json(project))
     token, token_id, refresh = users.sign_in(user_name="waiter", password=PASSWORD,
                                              device_name="POS-1")
@@ -355,8 +358,8 @@ def test_the_fuzzing_reports_what_it_finds(app, catalog, waiter, customer, admin
     def explode():
         raise RuntimeError("a bug")
 
-    def drifted(station):
-        return {**drift(station), "secret": "leaked"}
+    def drifted(station, health):
+        return {**drift(station, health), "secret": "leaked"}
 
     def untagged(body, status=200, **_):
         response = tag(body, status)

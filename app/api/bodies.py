@@ -16,7 +16,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from app.api.schemas import Allergen, OrderType, Status
-from app.core import allergens, modifiers, money, order_types
+from app.core import allergens, modifiers, money, order_types, station_settings
 from app.core.errors import FieldError, Invalid
 from app.core.status import canonical
 
@@ -141,7 +141,11 @@ class StationWrite(VersionedBody):
     type: str = "display"
     is_active: bool = True
     address: str | None = None
-    settings: dict[str, str] = Field(default_factory=dict)
+    settings: dict[str, str] = Field(default_factory=dict,
+                                     description=station_settings.description())
+    backup_station_name: str | None = Field(
+        None, description="Another station that takes this one's undelivered work while this "
+                          "one is failing (a printer) or unwatched (a display); null: none.")
     secret: str | None = None
 
 

@@ -7,7 +7,7 @@ from app.api.bodies import ProductWrite, StationWrite, expected_version, parse_b
 from app.api.serializers import delivery_json, product_json, station_json, versioned
 from app.core import rights as R
 from app.core.query import parse_includes
-from app.services import dispatch, products, stations
+from app.services import dispatch, products, station_health, stations
 
 
 @bp.get("/products")
@@ -58,26 +58,36 @@ def delete_product(code):
 @bp.get("/orderendpoints")
 @guarded(SIGNED_IN)
 def list_stations():
-    return jsonify([station_json(s) for s in stations.list_stations()])
+    found = stations.list_stations()
+    health = station_health.health_of(found)
+    return jsonify([station_json(s, health[s.id]) for s in found])
+
+
+def _station_answer(station, status: int = 200):
+    """One station with its health, and an ETag of its `_v` (for If-Match; station answers
+    are not conditional, so the health, which changes without `_v`, is always fresh)."""
+    health = station_health.health_of([station])[station.id]
+    return versioned(station_json(station, health), status)
 
 
 @bp.get("/orderendpoints/<name>")
 @guarded(SIGNED_IN)
 def get_station(name):
     parse_includes(request.args)
-    return versioned(station_json(stations.get_station(name)))
+    return _station_answer(stations.get_station(name))
 
 
 def _station_fields(body: StationWrite) -> dict:
     return {"name": body.name, "type": body.type, "is_active": body.is_active,
-            "address": body.address, "settings": body.settings, "secret": body.secret}
+            "address": body.address, "settings": body.settings, "secret": body.secret,
+            "backup_station_name": body.backup_station_name}
 
 
 @bp.post("/orderendpoints")
 @guarded(R.ADMIN)
 def create_station():
     station = stations.create_station(**_station_fields(parse_body(StationWrite)))
-    response = versioned(station_json(station), 201)
+    response = _station_answer(station, 201)
     response.headers["Location"] = url_for("api.get_station", name=station.name)
     return response
 
@@ -88,7 +98,7 @@ def update_station(name):
     body = parse_body(StationWrite)
     station = stations.update_station(name, version=expected_version(body.version),
                                       **_station_fields(body))
-    return versioned(station_json(station))
+    return _station_answer(station)
 
 
 @bp.get("/orderendpoints/<name>/deliveries")

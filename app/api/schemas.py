@@ -16,6 +16,7 @@ from pydantic.alias_generators import to_camel
 from app.core import allergens as A
 from app.core import order_types as OT
 from app.core import rights as R
+from app.core import station_settings
 from app.core import status as S
 
 _DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$"
@@ -212,21 +213,29 @@ class Product(Versioned):
     allergens: list[Allergen] = Field(description="The allergens the product contains.")
 
 
+class StationHealth(Schema):
+    """Whether the station can be counted on now; read-only, changes without `_v`."""
+    screens: int = Field(ge=0, description="Display stations: screens that showed the board "
+                                           "within the unwatched window; 0 for the others.")
+    last_seen_date_utc: UtcDateTime | None = Field(
+        description="Display stations: when a screen last asked for the board; printers and "
+                    "webhooks: when a send last went through. Null if never.")
+    failing: bool = Field(description="An active printer or webhook whose last attempts all "
+                                      "failed, or an active display station that screens "
+                                      "showed before and none has lately: its work goes to "
+                                      "its backup station, if it has one that is not failing.")
+
+
 class Station(Versioned):
     """A station (order endpoint). Its `secret` is write-only and never part of an answer."""
     name: str
     is_active: bool
     type: Literal["display", "printer", "webhook"]
     address: str | None
-    settings: dict[str, str] = Field(description=(
-        "Free key/value pairs; those the hub reads are checked on save. Display stations: "
-        "`warnAfterMinutes`, `lateAfterMinutes` (a card's ageing colours, 5 and 10 by default), "
-        "`compact` (on/off: smaller cards, more on each page of the screen), `courseFiring` "
-        "(`together`, the default: every course is made at once; `held`: a later course is "
-        "held here until it is fired) and `autoFire` (`true`: a held course fires by itself "
-        "once every item of the previous course is Ready). Any station: `orderTypes` (the "
-        "order types it takes, comma-separated; all by default). Printers: `beep`, "
-        "`largeNumber`, `doubleSize`, `cut`, `width`, `timezone`."))
+    settings: dict[str, str] = Field(description=station_settings.description())
+    backup_station_name: str | None = Field(
+        description="The station that takes this one's work while it is failing.")
+    health: StationHealth
 
 
 class Delivery(Schema):

@@ -105,10 +105,14 @@ def product_json(product) -> dict:
             "_v": product.version}
 
 
-def station_json(station) -> dict:
-    # The secret is write-only (contract 2.2): never part of an answer.
+def station_json(station, health) -> dict:
+    """`health` is the station's app.services.station_health.Health. The secret is
+    write-only (contract 2.2): never part of an answer."""
     return {"name": station.name, "isActive": station.is_active, "type": station.type,
             "address": station.address, "settings": dict(station.settings or {}),
+            "backupStationName": station.backup.name if station.backup else None,
+            "health": {"screens": health.screens, "lastSeenDateUtc": dt(health.last_seen),
+                       "failing": health.alarm},
             "_v": station.version}
 
 

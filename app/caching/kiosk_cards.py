@@ -51,7 +51,7 @@ def board_cards(board, can_update: bool) -> list[Markup]:
     keyed = [(card.order.id + screen, (card.order.version, card.status, card.since,
                                        tuple((line.item.id, line.status, line.held,
                                               line.waiting) for line in card.lines),
-                                       card.voids, card.voided_by,
+                                       card.voids, card.voided_by, card.for_station,
                                        card.allergies_acknowledged, request.script_root))
              for card in board.cards]
     texts = cache.get_many(keyed)

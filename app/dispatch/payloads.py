@@ -27,7 +27,11 @@ def slip_for(claimed: Claimed) -> bytes:
                            contains=tuple(allergens.labels(
                                a for a in i.allergies if a in i.allergens)))
                   for i in order.items if i.id in item_ids)
-    slip = Slip(number=order.number, station=claimed.station_name,
+    entry = next((e for e in order.entries if e.id == claimed.entry_id), None)
+    station = claimed.station_name
+    if entry is not None and entry.station.name != station:
+        station = f"{station} - for {entry.station.name}"  # handed over from its own station
+    slip = Slip(number=order.number, station=station,
                 label=order.customer_label, at=order.created_at, lines=lines, note=order.note,
                 is_void=order.is_void, is_reprint=claimed.kind == REPRINT,
                 is_rush=order.is_rush,

@@ -9,7 +9,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from app.core import station_settings
 
 
 @dataclass(frozen=True)
@@ -37,24 +39,9 @@ class Slip:
     order_type: str | None = None  # as people say it: "Takeout"
 
 
-@dataclass(frozen=True)
-class Setting:
-    default: str
-    help: str
-
-
-SETTINGS = {
-    "beep": Setting("off", "Sound the printer's buzzer when the slip prints."),
-    "largeNumber": Setting("on", "Print the order number in double width and height."),
-    "doubleSize": Setting("off", "Print the item lines in double width and height."),
-    "cut": Setting("on", "Cut the paper after the slip."),
-    "width": Setting("42", "Characters per line at normal size (24 to 64)."),
-    "timezone": Setting("UTC", "IANA time zone of the printed time, e.g. Europe/Amsterdam."),
-}
-
-TRUE = {"true", "on", "yes", "1"}
-FALSE = {"false", "off", "no", "0"}
-MIN_WIDTH, MAX_WIDTH = 24, 64
+# The printer's settings, with their defaults, help and rules: app.core.station_settings.
+SETTINGS = {s.key: s for s in station_settings.settings_for(station_settings.PRINTER)
+            if s.station_types == (station_settings.PRINTER,)}
 
 # python-escpos sends a whole text as GB18030 when it holds one of these, garbling the rest of
 # the line on any printer without a Chinese font; replacing them keeps the line readable.
@@ -174,34 +161,12 @@ def _print_footer(printer, slip: Slip, options: Options) -> None:
 
 
 def _read(settings: dict[str, str]) -> tuple[Options, list[str]]:
-    values = {name: setting.default for name, setting in SETTINGS.items()}
-    values.update({k: str(v).strip() for k, v in settings.items() if k in SETTINGS})
-    errors = []
-
-    def flag(name: str) -> bool:
-        value = values[name].lower()
-        if value not in TRUE | FALSE:
-            errors.append(f"{name} must be on or off (true/false, yes/no, 1/0), "
-                          f"not {values[name]!r}.")
-            return SETTINGS[name].default in TRUE
-        return value in TRUE
-
-    try:
-        width = int(values["width"])
-    except ValueError:
-        width = None
-    if width is None or not MIN_WIDTH <= width <= MAX_WIDTH:
-        errors.append(f"width must be a whole number from {MIN_WIDTH} to {MAX_WIDTH}, "
-                      f"not {values['width']!r}.")
-        width = int(SETTINGS["width"].default)
-    try:
-        zone = ZoneInfo(values["timezone"])
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.append(f"timezone must be an IANA time zone such as Europe/Amsterdam, "
-                      f"not {values['timezone']!r}.")
-        zone = ZoneInfo(SETTINGS["timezone"].default)
-    options = Options(beep=flag("beep"), large_number=flag("largeNumber"),
-                      double_size=flag("doubleSize"), cut=flag("cut"), width=width, zone=zone)
+    known = {key: value for key, value in settings.items() if key in SETTINGS}
+    errors = [message for _, message in station_settings.check_settings(known)]
+    value = {key: setting.read(known) for key, setting in SETTINGS.items()}
+    options = Options(beep=value["beep"], large_number=value["largeNumber"],
+                      double_size=value["doubleSize"], cut=value["cut"], width=value["width"],
+                      zone=ZoneInfo(value["timezone"]))
     return options, errors
 
 

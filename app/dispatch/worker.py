@@ -22,7 +22,7 @@ from app.core import encryption
 from app.dispatch import payloads, senders
 from app.extensions import db
 from app.models import utcnow
-from app.services import dispatch
+from app.services import dispatch, station_health
 
 log = logging.getLogger(__name__)
 SENDERS = 4  # stations served at once per process
@@ -97,6 +97,11 @@ class Dispatcher:
             try:
                 now = utcnow()
                 dispatch.resolve_stale(now=now)
+                try:
+                    station_health.hand_over_unwatched(now=now)
+                except Exception:  # sending must go on whatever happens here
+                    log.exception("handing over the work of unwatched stations failed")
+                    db.session.rollback()
                 due = dispatch.due_jobs(now=now, skip_stations=set(self._busy))
             finally:
                 db.session.remove()
@@ -171,6 +176,9 @@ class Dispatcher:
                                 started_at=started, duration_ms=duration,
                                 max_attempts=config["DISPATCH_MAX_ATTEMPTS"],
                                 retry_seconds=config["DISPATCH_RETRY_SECONDS"])
+                if not ok:
+                    # Failing now? Its backup takes what it has not sent.
+                    station_health.hand_over(claimed.station_name)
             finally:
                 db.session.remove()
         return True

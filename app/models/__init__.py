@@ -5,7 +5,13 @@ in step by the services) so lists can filter and sort on it in SQL."""
 from app.models.accounts import ApiKey, Device, Token, User, rights_of  # noqa: F401
 from app.models.baskets import Basket, BasketLine, Project  # noqa: F401
 from app.models.boards import DEFAULT_BOARD, ReadyBoard, ready_board_stations  # noqa: F401
-from app.models.catalog import Counter, Product, Station, product_stations  # noqa: F401
+from app.models.catalog import (  # noqa: F401
+    Counter,
+    Product,
+    Station,
+    StationScreen,
+    product_stations,
+)
 from app.models.columns import MONEY, QUANTITY, new_guid, new_ordered_guid, utcnow  # noqa: F401
 from app.models.dispatch import Delivery, DispatchJob  # noqa: F401
 from app.models.kiosk import KioskLink  # noqa: F401

@@ -1,8 +1,19 @@
 """Stations (the sources' order endpoints), products and the routing between them, and the
 named counters."""
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -23,6 +34,25 @@ class Station(db.Model):
     # rotate-secrets` encrypts it; nothing writes it any more.
     plain_secret: Mapped[str | None] = mapped_column("secret", String(255))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Where its entries go while it fails or nobody watches it (app.services.station_health).
+    # A plain column, not a foreign key: adding one on SQLite would copy the table, which the
+    # order tables reference; app.services.stations keeps it pointing at a station.
+    backup_station_id: Mapped[int | None] = mapped_column(Integer)
+    # Printers and webhooks: attempts failed in a row, and when one last went out.
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    backup: Mapped["Station | None"] = relationship(
+        primaryjoin="foreign(Station.backup_station_id) == remote(Station.id)", viewonly=True)
+
+
+class StationScreen(db.Model):
+    """One screen (a browser) showing a display station, and when it last asked for its
+    board: how a station is known to be watched, across server processes."""
+    __tablename__ = "station_screens"
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    screen_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
 
 product_stations = Table(

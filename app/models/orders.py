@@ -201,6 +201,7 @@ class OrderEntry(db.Model):
         UniqueConstraint("order_id", "station_id"),
         Index("ix_order_entries_station_processed", "station_id", "processed_at"),
         Index("ix_order_entries_station_open", "station_id", "is_open", "processed_at"),
+        Index("ix_order_entries_handed_open", "handed_to_id", "is_open", "processed_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
@@ -210,7 +211,13 @@ class OrderEntry(db.Model):
     # When the station acknowledged the guest allergies of the order's items there; its screen
     # refuses to bump the card until then (app.services.kiosk).
     allergies_acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The backup station it was handed to while its own station failed or was unwatched: it
+    # is made there, and stays this station's part of the order. A plain column, as
+    # Station.backup_station_id.
+    handed_to_id: Mapped[int | None] = mapped_column(Integer)
     station: Mapped[Station] = relationship(lazy="joined")
+    handed_to: Mapped[Station | None] = relationship(
+        primaryjoin="foreign(OrderEntry.handed_to_id) == Station.id", viewonly=True)
 
 
 class OrderCell(db.Model):

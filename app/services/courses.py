@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 
 from app.core import rights as R
 from app.core import status as S
-from app.core.errors import Conflict, FieldError, Forbidden, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.station_settings import value_of
 from app.db.transactions import write_transaction
 from app.models import utcnow
 from app.services import history
@@ -27,30 +28,17 @@ from app.services.orders import lock_visible_order
 
 COURSE_FIRING, AUTO_FIRE = "courseFiring", "autoFire"
 TOGETHER, HELD = "together", "held"
-FIRING_MODES = (TOGETHER, HELD)
 AUTO = "auto"  # who fired a course that fired by itself, in the history
 DONE = (S.READY, S.COMPLETED, S.CANCELLED)  # an item of the previous course no longer waited for
 
 
 def holds_courses(station) -> bool:
     """Whether the station holds later courses until they are fired (courseFiring "held")."""
-    return str((station.settings or {}).get(COURSE_FIRING, "")).strip().lower() == HELD
+    return value_of(station.settings, COURSE_FIRING) == HELD
 
 
 def fires_by_itself(station) -> bool:
-    return str((station.settings or {}).get(AUTO_FIRE, "")).strip().lower() == "true"
-
-
-def check_settings(settings: dict) -> list[FieldError]:
-    """What is wrong with a station's course settings."""
-    errors = []
-    firing = settings.get(COURSE_FIRING)
-    if firing is not None and firing.strip().lower() not in FIRING_MODES:
-        errors.append(FieldError("settings", f"courseFiring is {' or '.join(FIRING_MODES)}."))
-    auto = settings.get(AUTO_FIRE)
-    if auto is not None and auto.strip().lower() not in ("true", "false"):
-        errors.append(FieldError("settings", "autoFire is true or false."))
-    return errors
+    return value_of(station.settings, AUTO_FIRE) == "true"
 
 
 def first_course(items) -> int | None:

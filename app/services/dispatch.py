@@ -184,6 +184,11 @@ def record(claimed: Claimed, *, ok: bool, status_code: int | None, error: str | 
             order_number=order.number, delivery_id=job.delivery_id, kind=job.kind,
             attempt=claimed.attempt, started_at=started_at, duration_ms=duration_ms,
             status_code=status_code, ok=ok, error=(error or None) and error[:255]))
+        # The station's health (app.services.station_health): failures in a row, last send.
+        session.execute(update(Station).where(Station.id == job.station_id).values(
+            failed_attempts=0 if ok else Station.failed_attempts + 1,
+            **({"last_sent_at": utcnow()} if ok else {}))
+            .execution_options(synchronize_session=False))
         if job.claim_id != claimed.claim_id or job.state not in (SENDING, UNKNOWN):
             return  # settled meanwhile (a reprint resolved it); the log keeps the attempt
         now = utcnow()
@@ -210,8 +215,11 @@ def _settle_sent(order: Order, job: DispatchJob, now: datetime) -> None:
         original.state, original.finished_at = SENT, now
         original.claim_id = original.claimed_until = None
     else:
+        done = _done(station)
+        if entry.station_id != station.id:  # handed over: made here for its own station
+            done = f"{done} for {entry.station.name}"
         history.record(order, "dispatched", user_name=job.requested_by, level="station",
-                       target=station.name, at=now, detail=_done(station))
+                       target=entry.station.name, at=now, detail=done)
     if entry.processed_at is None:
         entry.processed_at = now
         order.is_processed = all(e.processed_at is not None for e in order.entries)

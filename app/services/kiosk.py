@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true, union_all
 from sqlalchemy.orm import selectinload
 
 from app.core import allergens as A
@@ -16,19 +16,21 @@ from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.screen_settings import is_compact
+from app.core.station_settings import value_of
 from app.db.hints import rare
 from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
-from app.services import courses, history, order_status, voids
+from app.services import courses, history, order_status, station_health, voids
 from app.services.kiosk_links import EXPO, require_screen
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
 
 OPEN = order_status.OPEN  # still to do at a station: not Completed, not Cancelled
-DEFAULT_WARN_MINUTES = 5
-DEFAULT_LATE_MINUTES = 10
+# The expo screen ages cards by the stations' defaults.
+DEFAULT_WARN_MINUTES = value_of({}, "warnAfterMinutes")
+DEFAULT_LATE_MINUTES = value_of({}, "lateAfterMinutes")
 # The screen pages what does not fit (static/js/kiosk.js), so every card is drawn, up to a
 # bound no kitchen reaches; beyond it the rest are counted, not drawn.
 MAX_CARDS = 200
@@ -57,6 +59,28 @@ def is_unchanged(*, viewer, target: str, version) -> bool:
     return version is not None and str(version) == str(history.change_counter())
 
 
+def station_alarms(*, viewer, stations=None) -> list:
+    """Active stations that fail or that no screen watches, with their health: the banner of
+    the dashboard and the expo (those who may see the expo). `stations`: every station, if
+    the caller read them already. Raises Forbidden."""
+    require_screen(viewer, EXPO)
+    return station_health.alarmed_stations(stations)
+
+
+def sees_alarms(viewer) -> bool:
+    try:
+        require_screen(viewer, EXPO)
+    except Forbidden:
+        return False
+    return True
+
+
+def note_screen(*, viewer, station_name: str, screen_id: str) -> None:
+    """A screen showing the station's board is there (app.services.station_health)."""
+    require_screen(viewer, station_name)
+    station_health.note_screen(station_name=station_name, screen_id=screen_id)
+
+
 # --- the station screen -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -77,6 +101,7 @@ class Card:
     lines: list[Line]
     voids: tuple[int, ...] = ()  # a void order: the numbers of the orders it cancels
     voided_by: tuple[int, ...] = ()  # the numbers of the void orders cancelling this one
+    for_station: str | None = None  # handed over: the station whose part of the order it is
     allergies_acknowledged: bool = False
 
     @property
@@ -116,20 +141,21 @@ def next_stage(status: str) -> str | None:
     return S.STAGES[S.STAGES.index(status) + 1]
 
 
-def _minutes(settings: dict, key: str, default: int) -> int:
-    try:
-        return max(0, int(str((settings or {}).get(key, default)).strip()))
-    except ValueError:
-        return default
-
-
 def _on_screen(station_id: int):
-    """Dispatched entries of live orders at the station with something still to do.
+    """Dispatched entries of live orders at the station with something still to do: its own,
+    except those handed to a backup, and those handed to it (app.services.station_health).
 
-    `is_open` (kept with the cells) rather than a look at the cells: the index on (station,
-    is_open, processed_at) then yields the few open entries, where the cells would have to be
-    read for every entry the station ever had."""
-    return and_(OrderEntry.station_id == station_id, OrderEntry.is_open == true(),
+    `is_open` (kept with the cells) rather than a look at the cells: the indexes on (station,
+    is_open, processed_at) and (handed_to_id, is_open, processed_at) then yield the few open
+    entries, where the cells would have to be read for every entry the station ever had."""
+    # Two lookups, one per index, joined in a union: asked as one OR, SQLite's planner may
+    # read every entry the station ever had.
+    open_here = (OrderEntry.is_open == true(), OrderEntry.processed_at.is_not(None))
+    here = OrderEntry.id.in_(union_all(
+        select(OrderEntry.id).where(OrderEntry.station_id == station_id,
+                                    OrderEntry.handed_to_id.is_(None), *open_here),
+        select(OrderEntry.id).where(OrderEntry.handed_to_id == station_id, *open_here)))
+    return and_(here, OrderEntry.is_open == true(),
                 OrderEntry.processed_at.is_not(None), Order.deleted_at.is_(None))
 
 
@@ -151,31 +177,31 @@ def get_station_board(*, viewer, station_name: str, seen_version=None) -> Board 
                               .where(_on_screen(station.id)))
     rows = db.session.execute(
         select(Order, OrderEntry.id, OrderEntry.processed_at,
-               OrderEntry.allergies_acknowledged_at)
+               OrderEntry.allergies_acknowledged_at, OrderEntry.station_id)
         .join(OrderEntry, OrderEntry.order_id == Order.id)
         .where(_on_screen(station.id))
         .order_by(Order.is_rush.desc(), OrderEntry.processed_at, Order.number)
         .limit(MAX_CARDS)).all()
     now = utcnow()
-    lines = _lines([entry_id for _, entry_id, _, _ in rows],
-                   holds=courses.holds_courses(station), now=now)
+    lines = _lines([row.id for row in rows], holds=courses.holds_courses(station), now=now)
+    handed = {owner for *_, owner in rows if owner != station.id}
+    owners = dict(db.session.execute(select(Station.id, Station.name).where(
+        Station.id.in_(handed))).all()) if handed else {}
     cards = []
-    for order, entry_id, since, acknowledged_at in rows:
+    for order, entry_id, since, acknowledged_at, owner in rows:
         # A card's status is that of what may be worked on: held lines wait for their course.
         workable = [line for line in lines[entry_id] if not line.held]
         status = S.aggregate(line.status for line in workable or lines[entry_id])
         cards.append(Card(order=order, status=status,
                           next_status=next_stage(status) if workable else None,
-                          since=since, lines=lines[entry_id],
+                          since=since, lines=lines[entry_id], for_station=owners.get(owner),
                           allergies_acknowledged=acknowledged_at is not None))
     cards = _with_void_marks(cards, station.id)
     return Board(target=station.name, version=version, now=now, cards=cards,
                  more=total - len(cards), all_day=_all_day(station.id),
                  compact=is_compact(station.settings),
-                 warn_minutes=_minutes(station.settings, "warnAfterMinutes",
-                                       DEFAULT_WARN_MINUTES),
-                 late_minutes=_minutes(station.settings, "lateAfterMinutes",
-                                       DEFAULT_LATE_MINUTES))
+                 warn_minutes=value_of(station.settings, "warnAfterMinutes"),
+                 late_minutes=value_of(station.settings, "lateAfterMinutes"))
 
 
 def _with_void_marks(cards: list[Card], station_id: int) -> list[Card]:
@@ -258,17 +284,24 @@ def _all_day(station_id: int) -> list[tuple[str, str, Decimal]]:
 
 
 def _station_entry(order: Order, station_name: str) -> OrderEntry:
-    entry = next((e for e in order.entries if e.station.name == station_name), None)
+    """The order's entry on the station's screen: its own, or one handed to it by another
+    station (app.services.station_health)."""
+    entry = next((e for e in order.entries if e.station.name == station_name
+                  and e.handed_to_id is None), None) or next(
+        (e for e in order.entries if e.handed_to is not None
+         and e.handed_to.name == station_name), None)
     if entry is None or entry.processed_at is None:
         raise NotFound(f"Order {order.number} is not on the {station_name} screen.")
     return entry
 
 
 def _locked_entry(session, viewer, station_name: str, order_id: str):
-    """The order, locked, and its entry at the station, which must be on the station's screen."""
+    """The order, locked, its entry on the station's screen (its own, or one handed to it by
+    another station), that entry's cells, and the name of the station the entry belongs to
+    (what status changes name)."""
     order = lock_visible_order(session, user=viewer, order_id=order_id)
     entry = _station_entry(order, station_name)
-    return order, [c for c in order.cells if c.entry_id == entry.id]
+    return order, [c for c in order.cells if c.entry_id == entry.id], entry.station.name
 
 
 def _unacknowledged_allergies(order: Order, station_name: str, cells) -> tuple[str, ...]:
@@ -309,7 +342,7 @@ def advance_cell(*, viewer, station_name: str, order_id: str, item_id: int,
     """Move one item at the station one stage on. Raises Forbidden, NotFound, Conflict."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        order, cells, owner = _locked_entry(session, viewer, station_name, order_id)
         cell = next((c for c in cells if c.item.item_no == item_id), None)
         if cell is None:
             raise NotFound(f"Order {order.number} has no item {item_id} at {station_name}.")
@@ -319,7 +352,7 @@ def advance_cell(*, viewer, station_name: str, order_id: str, item_id: int,
             raise Conflict(f"Item {item_id} is {cell.status}; there is no next stage.")
         _refuse_unacknowledged(order, station_name, [cell], target)
         return order_status.set_cell_status(user=viewer, order_id=order.id, item_id=item_id,
-                                            station_name=station_name, status=target)
+                                            station_name=owner, status=target)
 
 
 def advance_entry(*, viewer, station_name: str, order_id: str,
@@ -328,7 +361,7 @@ def advance_entry(*, viewer, station_name: str, order_id: str,
     their status (a plain entry-level set would take them back). Raises like advance_cell."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        order, cells, owner = _locked_entry(session, viewer, station_name, order_id)
         # Items held for their course are left as they are; the card's status is the others'.
         held = courses.held_cells(order, cells)
         workable = [c for c in cells if c not in held]
@@ -344,11 +377,11 @@ def advance_entry(*, viewer, station_name: str, order_id: str,
             courses.refuse_held_start(order, held, target)
         if not held and all(rank(c.status) <= rank(target) for c in live):
             return order_status.set_entry_status(user=viewer, order_id=order.id,
-                                                 station_name=station_name, status=target)
+                                                 station_name=owner, status=target)
         for cell in [c for c in live if rank(c.status) < rank(target)]:
             order_status.set_cell_status(user=viewer, order_id=order.id,
                                          item_id=cell.item.item_no,
-                                         station_name=station_name, status=target)
+                                         station_name=owner, status=target)
         return order
 
 
@@ -357,12 +390,12 @@ def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
     their course stay (the card with them); the others are completed."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        order, cells, owner = _locked_entry(session, viewer, station_name, order_id)
         _refuse_unacknowledged(order, station_name, cells, S.COMPLETED)
         held = courses.held_cells(order, cells)
         if not held:
             return order_status.set_entry_status(user=viewer, order_id=order.id,
-                                                 station_name=station_name, status=S.COMPLETED)
+                                                 station_name=owner, status=S.COMPLETED)
         to_complete = [c for c in cells if c not in held
                        and c.status not in (S.COMPLETED, S.CANCELLED)]
         if not to_complete:
@@ -371,7 +404,7 @@ def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
         for cell in to_complete:
             order_status.set_cell_status(user=viewer, order_id=order.id,
                                          item_id=cell.item.item_no,
-                                         station_name=station_name, status=S.COMPLETED)
+                                         station_name=owner, status=S.COMPLETED)
         return order
 
 
@@ -380,13 +413,13 @@ def acknowledge_void(*, viewer, station_name: str, order_id: str) -> Order:
     it. Raises Conflict for an order that is not void (those are bumped)."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, _ = _locked_entry(session, viewer, station_name, order_id)
+        order, _, owner = _locked_entry(session, viewer, station_name, order_id)
         if not order.is_void:
             raise Conflict(f"Order {order.number} is not a void order; bump it instead.")
         order_status.set_entry_status(user=viewer, order_id=order.id,
-                                      station_name=station_name, status=S.COMPLETED)
+                                      station_name=owner, status=S.COMPLETED)
         history.record(order, "acknowledged", user_name=viewer.user_name, level="station",
-                       target=station_name, detail=f"void order seen at {station_name}")
+                       target=owner, detail=f"void order seen at {station_name}")
         return order
 
 
@@ -397,7 +430,7 @@ def acknowledge_allergies(*, viewer, station_name: str, order_id: str) -> Order:
     without guest allergies, Forbidden, NotFound."""
     _require_change(viewer, station_name)
     with write_transaction() as session:
-        order, cells = _locked_entry(session, viewer, station_name, order_id)
+        order, cells, _ = _locked_entry(session, viewer, station_name, order_id)
         entry = _station_entry(order, station_name)
         if entry.allergies_acknowledged_at is not None:
             return order
@@ -449,7 +482,7 @@ def recall_entry(*, viewer, station_name: str) -> Order:
             order_id = _last_bumped(session, station, skipped)
             if order_id is None:
                 break
-            order, cells = _locked_entry(session, viewer, station_name, order_id)
+            order, cells, owner = _locked_entry(session, viewer, station_name, order_id)
             # Found before the lock: another screen may have recalled it meanwhile.
             if S.aggregate(c.status for c in cells) == S.COMPLETED:
                 return order_status.set_entry_status(user=viewer, order_id=order.id,

@@ -148,7 +148,8 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     number = connection.execute(_INSERT_ORDER, order.columns).scalar_one()
     connection.execute(_INSERT_ENTRIES, [
         {"order_id": order_id, "station_id": e.station_id, "processed_at": e.processed_at,
-         "is_open": e.is_open, "allergies_acknowledged_at": None} for e in order.entries])
+         "is_open": e.is_open, "allergies_acknowledged_at": None, "handed_to_id": None}
+        for e in order.entries])
     connection.execute(_INSERT_ITEMS, [
         {**{k: getattr(i, k) for k in _ITEM_KEYS}, "order_id": order_id} for i in order.items])
     if cells:

@@ -6,21 +6,19 @@ SECRET_ENCRYPTION_KEYS (app.core.encryption); only the sender decrypts it, to si
 from flask import current_app
 from sqlalchemy import exists, or_, select, update
 
-from app.core import encryption
+from app.core import encryption, station_settings
 from app.core import order_types as OT
 from app.core.errors import Conflict, FieldError, Invalid, NotFound
-from app.core.screen_settings import check_screen_settings
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
-from app.dispatch.slips import check_settings
 from app.extensions import db
 from app.models import Counter, ReadyBoard, Station
-from app.models.orders import OrderEntry
-from app.services import courses
+from app.models.orders import Order, OrderEntry
 from app.services.common import check_version
 from app.services.history import STATIONS_VERSION
+from app.services.processing import process_locked_order
 
-TYPES = ("display", "printer", "webhook")
+TYPES = station_settings.STATION_TYPES
 SECRET_MIN = 16
 
 
@@ -69,21 +67,14 @@ def _validate(name, type_, address, settings, secret, *, keeps_secret=False
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in (settings or {}).items()):
         errors.append(FieldError("settings", "Settings map strings to strings."))
     else:
-        if type_ == "printer":
-            errors += [FieldError("settings", message)
-                       for message in check_settings(settings or {})]
-        if OT.SETTING in (settings or {}):
-            errors += [FieldError(f"settings.{OT.SETTING}", message)
-                       for message in OT.parse_setting(settings[OT.SETTING])[1]]
-        errors += courses.check_settings(settings or {})
+        errors += [FieldError(member, message)
+                   for member, message in station_settings.check_settings(settings or {})]
     if secret is not None and len(secret) > 255:
         errors.append(FieldError("secret", "A secret has at most 255 characters."))
     elif type_ == "webhook" and (len(secret) < SECRET_MIN if secret is not None
                                  else not keeps_secret):
         errors.append(FieldError("secret", f"A webhook station needs a secret of at least "
                                            f"{SECRET_MIN} characters to sign its deliveries."))
-    if isinstance(settings, dict):
-        errors += [FieldError("settings", message) for message in check_screen_settings(settings)]
     return errors
 
 
@@ -114,9 +105,40 @@ def _check_name_free(session, name: str, other_than: int | None = None) -> None:
         raise Conflict(f"A station named {name!r} exists already.", member_name="name")
 
 
+def _backup_id(session, backup_name: str | None, name: str) -> int | None:
+    """The id of the station named as backup; Invalid for an unknown one or the station
+    itself."""
+    if backup_name is None or not backup_name.strip():
+        return None
+    if backup_name.strip() == name.strip():
+        raise Invalid([FieldError("backupStationName", "A station cannot be its own backup.")])
+    found = session.scalar(select(Station.id).where(Station.name == backup_name.strip()))
+    if found is None:
+        raise Invalid([FieldError("backupStationName", f"No station named {backup_name!r}.")])
+    return found
+
+
+def _dispatch_waiting(session, station: Station) -> None:
+    """A station switched on dispatches what waited for it: every live order with an
+    undispatched entry there is processed, in this transaction (orders locked in id order).
+    Where orders are processed by hand (AUTO_PROCESS off), only those already processed
+    elsewhere waited for this station; the others wait for the person who processes them."""
+    waiting = select(OrderEntry.order_id).where(OrderEntry.station_id == station.id,
+                                                OrderEntry.processed_at.is_(None),
+                                                OrderEntry.handed_to_id.is_(None))
+    if not current_app.config.get("AUTO_PROCESS", True):
+        processed = select(OrderEntry.order_id).where(OrderEntry.processed_at.is_not(None))
+        waiting = waiting.where(OrderEntry.order_id.in_(processed))
+    for order in session.scalars(select(Order).where(Order.id.in_(waiting),
+                                                     Order.deleted_at.is_(None))
+                                 .order_by(Order.id).with_for_update(key_share=True)):
+        process_locked_order(order, user_name=None)
+
+
 def create_station(*, name: str, type: str = "display", is_active: bool = True,
                    address: str | None = None, settings: dict | None = None,
-                   secret: str | None = None) -> Station:
+                   secret: str | None = None, backup_station_name: str | None = None
+                   ) -> Station:
     errors = _validate(name, type, address, settings, secret)
     if errors:
         raise Invalid(errors)
@@ -125,6 +147,7 @@ def create_station(*, name: str, type: str = "display", is_active: bool = True,
         _check_name_free(session, name.strip())
         station = Station(name=name.strip(), type=type, is_active=is_active, address=address,
                           settings=_normal_settings(settings), encrypted_secret=encrypted,
+                          backup_station_id=_backup_id(session, backup_station_name, name),
                           version=1)
         session.add(station)
         _bump_stations_version(session)
@@ -133,8 +156,10 @@ def create_station(*, name: str, type: str = "display", is_active: bool = True,
 
 def update_station(current_name: str, *, name: str, type: str, is_active: bool,
                    address: str | None, settings: dict | None, secret: str | None = None,
-                   version: int | None = None) -> Station:
-    """Replace a station's fields. The secret is kept when none is given (it is write-only)."""
+                   backup_station_name: str | None = None, version: int | None = None
+                   ) -> Station:
+    """Replace a station's fields. The secret is kept when none is given (it is write-only).
+    A station switched on dispatches what waited for it."""
     with write_transaction() as session:
         station = session.scalar(
             select(Station).where(Station.name == current_name).with_for_update())
@@ -150,18 +175,23 @@ def update_station(current_name: str, *, name: str, type: str, is_active: bool,
             raise Invalid(errors)
         check_version(station.version, version)
         _check_name_free(session, name.strip(), other_than=station.id)
+        station.backup_station_id = _backup_id(session, backup_station_name, name)
+        switched_on = is_active and not station.is_active
         station.name, station.type, station.is_active = name.strip(), type, is_active
         station.address, station.settings = address, _normal_settings(settings)
         if secret is not None:
             station.encrypted_secret, station.plain_secret = _encrypt(secret), None
         station.version += 1
         _bump_stations_version(session)
+        if switched_on:
+            _dispatch_waiting(session, station)
     return station
 
 
 def set_station_active(name: str, *, is_active: bool, version: int | None = None) -> Station:
     """Switch a station on or off, leaving its other fields as they are. Processing skips an
-    inactive station. Raises NotFound, VersionMismatch."""
+    inactive station; switched on, it dispatches what waited for it. Raises NotFound,
+    VersionMismatch."""
     with write_transaction() as session:
         station = session.scalar(select(Station).where(Station.name == name).with_for_update())
         if station is None:
@@ -171,6 +201,8 @@ def set_station_active(name: str, *, is_active: bool, version: int | None = None
             station.is_active = bool(is_active)
             station.version += 1
             _bump_stations_version(session)
+            if station.is_active:
+                _dispatch_waiting(session, station)
     return station
 
 
@@ -180,7 +212,13 @@ def delete_station(name: str, *, version: int | None = None) -> None:
         if station is None:
             raise NotFound(f"No station named {name!r}.")
         check_version(station.version, version)
-        if session.scalar(select(exists().where(OrderEntry.station_id == station.id))):
+        backs_up = session.scalar(select(Station.name).where(
+            Station.backup_station_id == station.id).limit(1))
+        if backs_up is not None:
+            raise Conflict(f"{station.name} is the backup of {backs_up}; choose another backup "
+                           "there first.", member_name="name")
+        if session.scalar(select(exists().where(or_(OrderEntry.station_id == station.id,
+                                                    OrderEntry.handed_to_id == station.id)))):
             raise Conflict("Orders were routed to this station; switch it off instead.",
                            member_name="name")
         board = session.scalar(select(ReadyBoard.title).join(ReadyBoard.stations)

@@ -3,9 +3,8 @@ from flask import Flask, redirect, url_for
 from flask_login import current_user
 
 from app.core import rights as R
+from app.core import station_settings
 from app.core import status as S
-from app.core.screen_settings import HELP as SCREEN_SETTINGS
-from app.dispatch.slips import SETTINGS
 from app.extensions import login_manager
 from app.services.users import load_session_user
 from app.web.times import local_time, viewer_zone_name
@@ -33,8 +32,7 @@ def register_views(app: Flask) -> None:
     app.add_template_filter(S.aggregate, "aggregate_status")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(CUSTOMER_STATUS.get, "customer_status")
-    app.jinja_env.globals["printer_settings"] = SETTINGS  # the station form's hint
-    app.jinja_env.globals["screen_settings"] = SCREEN_SETTINGS
+    app.jinja_env.globals["station_settings"] = station_settings  # the station form
     app.jinja_env.globals["viewer_zone_name"] = viewer_zone_name
 
     # Browsers ask for /favicon.ico on pages that name no icon (JSON, plain errors).

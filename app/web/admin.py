@@ -14,7 +14,6 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
-    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -23,8 +22,9 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.core import allergens as A
 from app.core import order_types as OT
 from app.core import rights as R
+from app.core import station_settings as SS
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, VersionMismatch
-from app.services import dispatch
+from app.services import dispatch, station_health
 from app.services import products as product_service
 from app.services import stations as station_service
 from app.services import users as user_service
@@ -74,27 +74,6 @@ class CheckboxesField(SelectMultipleField):
         super().__init__(*args, validate_choice=False, **kwargs)
 
 
-class SettingsField(TextAreaField):
-    """`key=value` lines into a dict; blank lines are skipped."""
-
-    def _value(self):
-        if self.raw_data:
-            return self.raw_data[0]
-        return "\n".join(f"{k}={v}" for k, v in (self.data or {}).items())
-
-    def process_formdata(self, valuelist):
-        self.data = {}
-        for number, line in enumerate((valuelist[0] if valuelist else "").splitlines(), 1):
-            if not line.strip():
-                continue
-            key, equals, value = line.partition("=")
-            if not equals or not key.strip():
-                raise ValueError(f"Line {number} is not of the form key=value.")
-            if key.strip() in self.data:
-                raise ValueError(f"The setting {key.strip()!r} is given twice.")
-            self.data[key.strip()] = value.strip()
-
-
 class NewUserForm(FlaskForm):
     user_name = StringField("User name")
     name = StringField("Name")
@@ -111,15 +90,41 @@ class EditUserForm(FlaskForm):
 
 
 class StationForm(FlaskForm):
+    """The station's fields, and one field per setting of app.core.station_settings (added
+    below), each showing its default."""
     name = StringField("Name")
     type = SelectField("Type", choices=list(station_service.TYPES), validate_choice=False)
     is_active = BooleanField("Active", default=True)
     address = StringField("Address")
-    settings = SettingsField("Settings")
-    order_types = CheckboxesField("Takes these orders", default=list(OT.ALL),
-                                  choices=[SelectChoice(t, OT.LABELS[t]) for t in OT.ALL])
+    backup = SelectField("Backup station", validate_choice=False)
     secret = PasswordField("Secret")
     version = IntegerField(name="_v", validators=[Optional()])
+
+
+def _field_name(setting: SS.StationSetting) -> str:
+    return "order_types" if setting.kind == SS.TYPES else setting.key
+
+
+@bp.app_template_global("setting_field")
+def setting_field(form: StationForm, setting: SS.StationSetting):
+    """The station form's field of a setting (templates/admin/macros.html)."""
+    return form[_field_name(setting)]
+
+
+def _setting_field(setting: SS.StationSetting):
+    if setting.kind == SS.FLAG:
+        return BooleanField(setting.label, default=setting.default in SS.TRUE)
+    if setting.kind == SS.CHOICE:
+        return SelectField(setting.label, choices=list(setting.choices),
+                           default=setting.default, validate_choice=False)
+    if setting.kind == SS.TYPES:
+        return CheckboxesField(setting.label, default=list(OT.ALL),
+                               choices=[SelectChoice(t, OT.LABELS[t]) for t in OT.ALL])
+    return StringField(setting.label, default=setting.default)
+
+
+for _setting in SS.SETTINGS:
+    setattr(StationForm, _field_name(_setting), _setting_field(_setting))
 
 
 class ProductForm(FlaskForm):
@@ -205,60 +210,101 @@ def _user_data(user) -> dict:
 
 # --- stations ------------------------------------------------------------------------------
 
-def _station_fields(form: StationForm) -> dict:
-    # The boxes are the station's orderTypes setting: all of them ticked, or none (a form
-    # without the boxes), is the default, every type, and is kept as no setting at all.
-    settings = {k: v for k, v in (form.settings.data or {}).items() if k != OT.SETTING}
-    ticked = form.order_types.data or []
-    if ticked and set(ticked) != set(OT.ALL):
-        settings[OT.SETTING] = ",".join(ticked)
+def _form_value(setting: SS.StationSetting, data) -> str | None:
+    """A setting's field as the setting's text; None for an empty field (the default)."""
+    if setting.kind == SS.FLAG:
+        return "on" if data else "off"
+    if setting.kind == SS.TYPES:
+        # None ticked (a form without the boxes) is the default, every type.
+        return ",".join(data) if data else None
+    return (data or "").strip() or None
+
+
+def _station_fields(form: StationForm, kept: dict | None = None) -> dict:
+    """The service's arguments. Settings: those that apply to the chosen type and differ from
+    their default, and `kept`, the keys the hub does not know (set through the API)."""
+    settings = dict(kept or {})
+    for setting in SS.settings_for(form.type.data):
+        value = _form_value(setting, getattr(form, _field_name(setting)).data)
+        if value is None or (not setting.problems(value) and setting.is_default(value)):
+            continue
+        settings[setting.key] = value
     return {"name": form.name.data or "", "type": form.type.data,
             "is_active": form.is_active.data, "address": form.address.data or None,
-            "settings": settings, "secret": form.secret.data or None}
+            "settings": settings, "secret": form.secret.data or None,
+            "backup_station_name": form.backup.data or None}
+
+
+def _kept_settings(station) -> dict:
+    return {k: v for k, v in (station.settings or {}).items() if k not in SS.BY_KEY}
 
 
 def _station_data(station) -> dict:
-    settings = dict(station.settings or {})
-    settings.pop(OT.SETTING, None)  # shown as the order type boxes
-    return {"name": station.name, "type": station.type, "is_active": station.is_active,
-            "address": station.address or "", "settings": settings,
-            "order_types": list(OT.station_types(station.settings)),
-            "version": station.version}
+    data = {"name": station.name, "type": station.type, "is_active": station.is_active,
+            "address": station.address or "", "version": station.version,
+            "backup": station.backup.name if station.backup else ""}
+    for setting in SS.SETTINGS:
+        value = setting.read(station.settings)
+        if setting.kind == SS.TYPES:
+            value = list(OT.station_types(station.settings))
+        elif setting.kind == SS.NUMBER:
+            value = str(value)
+        data[_field_name(setting)] = value
+    return data
+
+
+def _station_form(station=None, formdata=True) -> StationForm:
+    data = _station_data(station) if station is not None else {}
+    form = StationForm(data=data) if formdata else StationForm(formdata=None, data=data)
+    form.backup.choices = [("", "None")] + [
+        (s.name, s.name) for s in station_service.list_stations()
+        if station is None or s.id != station.id]
+    return form
+
+
+def _station_rows(found) -> dict:
+    """What the station list shows beside each station: its health and the entries waiting
+    for it."""
+    return {"health": station_health.health_of(found),
+            "waiting": station_health.waiting_counts()}
 
 
 @bp.route("/admin/stations", methods=["GET", "POST"])
 @admin_required
 def stations():
-    form, errors, status = StationForm(), [], 200
+    form, errors, status = _station_form(), [], 200
     if request.method == "POST":
         created, errors, status = _attempt(form, lambda: station_service.create_station(
             **_station_fields(form)))
         if created:
             flash(f"Station {created.name} was created.")
             return redirect(url_for("admin.stations"))
+    found = station_service.list_stations()
     return render("admin/stations.html", "admin/_stations_table.html", status=status,
-                  form=form, errors=errors, stations=station_service.list_stations())
+                  form=form, errors=errors, stations=found, **_station_rows(found))
 
 
 @bp.route("/admin/stations/<name>", methods=["GET", "POST"])
 @admin_required
 def edit_station(name):
     station = station_service.get_station(name)
-    form = StationForm(data=_station_data(station))
+    form = _station_form(station)
     errors, status, message = [], 200, None
     if request.method == "POST":
         try:
             saved, errors, status = _attempt(form, lambda: station_service.update_station(
-                name, version=form.version.data, **_station_fields(form)))
+                name, version=form.version.data,
+                **_station_fields(form, kept=_kept_settings(station))))
         except VersionMismatch:
             station = station_service.get_station(name)
-            form = StationForm(formdata=None, data=_station_data(station))
+            form = _station_form(station, formdata=False)
             saved, status, message = None, 409, STALE.format(what=f"Station {name}")
         if saved:
             flash(f"Station {saved.name} was saved.")
             return redirect(url_for("admin.stations"))
     return render("admin/edit_station.html", status=status, form=form, errors=errors,
-                  station=station, message=message, deliveries=dispatch.deliveries(station))
+                  station=station, message=message, deliveries=dispatch.deliveries(station),
+                  kept=_kept_settings(station))
 
 
 @bp.post("/admin/stations/<name>/active")
@@ -275,7 +321,8 @@ def toggle_station(name):
         raise Conflict(f"Station {name} was changed by someone else meanwhile; nothing was "
                        "switched. Reload the page to see its current state.") from None
     if is_fragment_request():
-        return render("admin/stations.html", "admin/_station_row.html", station=station)
+        return render("admin/stations.html", "admin/_station_row.html", station=station,
+                      **_station_rows([station]))
     flash(f"Station {station.name} is now {'on' if station.is_active else 'off'}.")
     return redirect(url_for("admin.stations"))
 

@@ -1,5 +1,6 @@
 """Kiosk screens (one full-screen page per station, and the expo screen) and the admin page of
 kiosk links. Handlers translate; app.services.kiosk decides who may see and change what."""
+import uuid
 from functools import wraps
 
 from flask import Blueprint, flash, make_response, request, session, url_for
@@ -24,6 +25,7 @@ SESSION_KEY = "kiosk_link_id"
 # A link opened while a person is signed in waits here (its id, never its secret) for them to
 # say whether this browser should become the screen.
 PENDING_KEY = "kiosk_link_to_open"
+SCREEN_KEY = "screen_id"
 EXPO_CHOICE = ""  # station names are never empty, so this can only mean the expo screen
 
 
@@ -96,12 +98,21 @@ def confirm_open():
     return redirect(url_for("orders.list_orders"))
 
 
+def _screen_id() -> str:
+    """This browser, as one screen: kept in its session (a kiosk link's lasts)."""
+    if SCREEN_KEY not in session:
+        session[SCREEN_KEY] = uuid.uuid4().hex
+    return session[SCREEN_KEY]
+
+
 def _screen(page: str, fragment: str, viewer, board):
     can_update = kiosk.can_change(viewer, board.target)
     # A station's cards are cached drawn (app.caching.kiosk_cards); the expo's are drawn whole.
     cards = None if board.target == kiosk_links.EXPO else board_cards(board, can_update)
+    alarms = kiosk.station_alarms(viewer=viewer) if board.target == kiosk_links.EXPO and \
+        not is_fragment_request() else None
     response = render(page, fragment, board=board, cards=cards, can_update=can_update,
-                      can_fire=kiosk.can_fire(viewer),
+                      can_fire=kiosk.can_fire(viewer), alarms=alarms,
                       is_person=not isinstance(viewer, kiosk_links.KioskActor))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -159,6 +170,17 @@ def _expo_screen(viewer):
                    kiosk.get_expo_board(viewer=viewer))
 
 
+@bp.get("/station-alarms")
+@with_viewer
+def station_alarms(viewer):
+    """The banner naming stations that fail or that no screen watches; the dashboard and the
+    expo poll it. A full page when opened directly."""
+    response = render("kiosk/alarms.html", "kiosk/_alarms.html",
+                      alarms=kiosk.station_alarms(viewer=viewer))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/kiosk/expo/orders/<order_id>/complete")
 @with_viewer
 def complete(viewer, order_id):
@@ -182,6 +204,8 @@ def station(station_name):
 
 @with_viewer
 def _station_screen(viewer, station_name):
+    # Every drawing and poll says a screen is there (written now and then, not every time).
+    kiosk.note_screen(viewer=viewer, station_name=station_name, screen_id=_screen_id())
     # The live poll: no body while nothing changed.
     seen = request.args.get("version") if is_fragment_request() else None
     board = kiosk.get_station_board(viewer=viewer, station_name=station_name, seen_version=seen)

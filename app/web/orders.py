@@ -17,6 +17,7 @@ from app.services import (
     courses,
     dispatch,
     history,
+    kiosk,
     order_rush,
     order_status,
     orders,
@@ -176,15 +177,24 @@ def list_orders():
             for e in invalid.errors]
     page, fragment = (("orders/customer_list.html", "orders/_customer_results.html")
                       if customer else ("orders/list.html", "orders/_results.html"))
+    every_station = [] if customer else stations.list_stations()
     response = render(page, fragment, status=422 if errors else 200,
                       filters=filters, errors=errors, rows=rows, total=total, counts=counts,
                       page_number=_page_number(filters), pages=max(1, -(-total // PAGE_SIZE)),
                       version=version, url_with=url_with, statuses=S.ALL, sortable=SORTABLE,
                       order_types=OT.LABELS,
-                      stations=[] if customer else [s.name for s in stations.list_stations()],
-                      form=EmptyForm(), **abilities)
+                      stations=[s.name for s in every_station],
+                      alarms=_alarms(customer, every_station), form=EmptyForm(), **abilities)
     # The address bar keeps only the filters in use: a short link to share, and Back works.
     return tagged_page(push_url(response, url_with(filters)), etag)
+
+
+def _alarms(customer: bool, every_station: list):
+    """The station alarm banner's stations, for those who may see the expo; None: no banner.
+    Fragments leave it out: the banner polls on its own."""
+    if customer or is_fragment_request() or not kiosk.sees_alarms(current_user):
+        return None
+    return kiosk.station_alarms(viewer=current_user, stations=every_station)
 
 
 def _abilities() -> dict:

@@ -188,22 +188,22 @@ def test_a_stalling_printer_does_not_hold_the_request(app, grill, waiter, catalo
     assert entry_at(order, "Grill").processed_at is not None
 
 
-def test_a_station_switched_off_is_skipped_until_it_is_on_and_processing_runs(
-        app, grill, waiter, catalog):
+def test_a_station_switched_off_is_skipped_until_it_is_on_again(app, grill, waiter, catalog):
     stations.set_station_active("Grill", is_active=False)
     order = make_ticket(waiter, catalog, ("STEAK", 1))[1][0]
     settle(app)
     assert grill.jobs == [] and entry_at(order.id, "Grill").processed_at is None
     assert db.session.scalar(select(DispatchJob).where(DispatchJob.order_id == order.id)) is None
 
+    # Switched on, it dispatches what waited for it by itself, once.
     stations.set_station_active("Grill", is_active=True)
-    settle(app)
-    assert grill.jobs == []  # switching on alone sends nothing: processing does
-    manager = make_user("boss", ["orderProcess"])
-    processing.process_orders(user=manager, order_ids=[order.id])
     settle(app)
     assert len(grill.wait_for(1)) == 1
     assert entry_at(order.id, "Grill").processed_at is not None
+    manager = make_user("boss", ["orderProcess"])
+    processing.process_orders(user=manager, order_ids=[order.id])
+    settle(app)
+    assert len(grill.jobs) == 1
 
 
 def test_reprint_prints_again_marked_as_a_reprint(app, grill, waiter, catalog, client):

@@ -5,12 +5,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, Invalid, NotFound, VersionMismatch
 from app.extensions import db
-from app.models import utcnow
+from app.models import Station, utcnow
 from app.models.kiosk import KioskLink
 from app.models.orders import Order, OrderEvent
 from app.services import history, kiosk, kiosk_links, orders, processing, stations
@@ -121,10 +121,18 @@ def test_a_card_stays_while_any_item_is_open_and_shows_the_done_ones(shift, mana
 def test_station_thresholds_come_from_its_settings(shift, manager):
     assert (board(manager).warn_minutes, board(manager).late_minutes) == (5, 10)
     kitchen = stations.get_station("Kitchen")
+    with pytest.raises(Invalid):
+        stations.update_station("Kitchen", name="Kitchen", type="display", is_active=True,
+                                address=None, settings={"lateAfterMinutes": "nonsense"})
     stations.update_station("Kitchen", name="Kitchen", type="display", is_active=True,
-                            address=None, settings={"warnAfterMinutes": "3",
-                                                    "lateAfterMinutes": "nonsense"},
+                            address=None, settings={"warnAfterMinutes": "3"},
                             version=kitchen.version)
+    found = board(manager)
+    assert (found.warn_minutes, found.late_minutes) == (3, 10)
+    # A value stored before thresholds were checked reads as the default.
+    db.session.execute(update(Station).where(Station.name == "Kitchen").values(
+        settings={"warnAfterMinutes": "3", "lateAfterMinutes": "nonsense"}))
+    db.session.commit()
     found = board(manager)
     assert (found.warn_minutes, found.late_minutes) == (3, 10)
 

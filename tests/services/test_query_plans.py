@@ -12,19 +12,30 @@ on 200,000 orders is measured in docs/queries.md. SQLite's plans are its own cho
 """
 import json
 import re
+import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
+import psycopg
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import event, text
 
 from app.extensions import db
 from app.models import Device, Station, utcnow
 from app.seed import bulk_insert_orders
 from app.services import products, stations
-from tests.conftest import DISPATCH_CONFIG, Client, bearer, make_ticket, make_user, wipe
+from tests.conftest import (
+    DISPATCH_CONFIG,
+    POSTGRES,
+    Client,
+    bearer,
+    make_app,
+    make_ticket,
+    make_user,
+)
 from tests.web.helpers import sign_in
 
 BULK_ORDERS = 3000
@@ -40,8 +51,33 @@ class Seeded:
 
 
 @pytest.fixture(scope="module")
-def seeded(migrated_app):
-    app = migrated_app
+def plans_app(migrated_app, tmp_path_factory):
+    """A database of its own: SQLite chooses plans from statistics, and a database that other
+    tests have filled and emptied (and migrated down and up) is not the one the plans are
+    about."""
+    kind = migrated_app.config["DB_KIND"]
+    if kind == "sqlite":
+        url, name = "sqlite:///" + str(tmp_path_factory.mktemp("plans") / "plans.db"), None
+    else:
+        name = f"orders_plans_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg://')}/{name}"
+    app = make_app(url)
+    app.config["DB_KIND"] = kind
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if name:
+        with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def seeded(plans_app):
+    app = plans_app
     app.config.update(AUTO_PROCESS=True, **DISPATCH_CONFIG)
     app.test_client_class = Client
     with app.app_context():
@@ -68,10 +104,6 @@ def seeded(migrated_app):
         seeded.headers = bearer(manager)
         sign_in(seeded.dashboard, manager)
         yield seeded
-    wipe(app)
-    with app.app_context(), db.engine.begin() as connection:
-        # Statistics of the emptied tables again, as the migrations leave them.
-        connection.exec_driver_sql("ANALYZE")
 
 
 @contextmanager

@@ -427,7 +427,7 @@ def test_a_cancelled_order_is_not_processed(app, catalog, waiter, manager):
     assert _json(order)["endpoints"][0]["processedDateUtc"] is None
 
 
-def test_inactive_station_waits_until_it_is_active_and_processed(catalog, waiter, manager):
+def test_an_inactive_station_s_items_wait_and_go_when_it_is_switched_on(catalog, waiter, manager):
     _set_active("Bar", False)
     _, (order,) = make_ticket(waiter, catalog, ("FRIES", 1), ("COLA", 1))
     body = _json(order)
@@ -439,15 +439,13 @@ def test_inactive_station_waits_until_it_is_active_and_processed(catalog, waiter
     assert body["isProcessable"] is False  # nothing undispatched on an active station
     assert processing.process_orders(user=manager, order_ids=[order.id]) == []
 
+    # Switched back on, the station is sent what waited for it by itself.
     _set_active("Bar", True)
-    body = _json(order)
-    assert body["isProcessable"] is True and body["isProcessed"] is False
-    assert [o.id for o in processing.process_orders(user=manager,
-                                                    order_ids=[order.id])] == [order.id]
     body = _json(order)
     assert {e["name"]: e["processedDateUtc"] is not None for e in body["endpoints"]} == {
         "Kitchen": True, "Bar": True}
     assert body["isProcessed"] is True and body["isProcessable"] is False
+    assert processing.process_orders(user=manager, order_ids=[order.id]) == []
 
 
 def test_deleted_orders_are_not_processed(app, catalog, waiter, manager):
@@ -506,3 +504,19 @@ def test_an_update_writes_what_the_session_held_in_its_own_transaction(catalog, 
                 "  ORDER BY number DESC LIMIT 1)"), {"ticket": ticket.id}).one()
             assert written_by[0] == written_by[1]
     assert not db.session.new and not db.session.dirty
+
+
+def test_a_station_switched_on_leaves_orders_processed_by_hand_to_the_person(app, catalog,
+                                                                             waiter, manager):
+    # AUTO_PROCESS off: an order nobody processed waits for a person, whatever station is
+    # switched on; one processed while the Bar was off is sent to the Bar when it comes on.
+    app.config["AUTO_PROCESS"] = False
+    _, (unprocessed,) = make_ticket(waiter, catalog, ("COLA", 1))
+    _set_active("Bar", False)
+    _, (partly,) = make_ticket(waiter, catalog, ("FRIES", 1), ("COLA", 1))
+    processing.process_orders(user=manager, order_ids=[partly.id])
+    _set_active("Bar", True)
+    assert _json(unprocessed)["isProcessed"] is False
+    body = _json(partly)
+    assert body["isProcessed"] is True
+    assert {e["name"] for e in body["endpoints"] if e["processedDateUtc"]} == {"Kitchen", "Bar"}

@@ -6,7 +6,7 @@ import pytest
 from flask import current_app, g, has_app_context
 from sqlalchemy import select
 
-from app.core import encryption
+from app.core import encryption, station_settings
 from app.core.errors import Forbidden
 from app.extensions import db
 from app.models import ApiKey, Product, User
@@ -328,30 +328,70 @@ def test_admin_creates_and_edits_a_station(client, catalog, admin):
     sign_in(client, admin)
     response = client.post("/admin/stations", data={
         "name": "Grill", "type": "display", "is_active": "y", "address": "",
-        "settings": "columns = 3\n\nsound=bell", "secret": "s3cret"})
+        "warnAfterMinutes": " 3 ", "lateAfterMinutes": "10", "compact": "y",
+        "courseFiring": "held", "autoFire": "false", "secret": "s3cret"})
     assert response.status_code == 303
     grill = stations.get_station("Grill")
-    assert grill.settings == {"columns": "3", "sound": "bell"}
+    # Only what differs from the defaults is kept.
+    assert grill.settings == {"warnAfterMinutes": "3", "compact": "on", "courseFiring": "held"}
     assert stored_secret(grill) == "s3cret" and grill.plain_secret is None
     assert grill.is_active and grill.address is None
 
+    # A key set through the API that the hub does not know is shown and kept.
+    stations.update_station("Grill", name="Grill", type="display", is_active=True,
+                            address=None, settings={**grill.settings, "columns": "3"})
+    body = text(client.get("/admin/stations/Grill"))
+    assert "columns=3" in body
     response = client.post("/admin/stations/Grill", data={
-        "name": "Grill", "type": "display", "address": "back room", "settings": "columns=4",
-        "secret": "", "_v": grill.version})
+        "name": "Grill", "type": "display", "address": "back room", "warnAfterMinutes": "5",
+        "courseFiring": "held", "secret": "", "_v": stations.get_station("Grill").version})
     assert response.status_code == 303
     db.session.expire_all()
     grill = stations.get_station("Grill")
-    assert grill.settings == {"columns": "4"} and grill.address == "back room"
+    assert grill.settings == {"courseFiring": "held", "columns": "3"}
+    assert grill.address == "back room"
     assert grill.is_active is False and stored_secret(grill) == "s3cret"  # empty: kept
     assert "s3cret" not in text(client.get("/admin/stations/Grill"))
+
+
+def test_the_station_form_has_a_field_with_its_default_for_every_setting(client, admin):
+    sign_in(client, admin)
+    body = text(client.get("/admin/stations"))
+    for setting in station_settings.SETTINGS:
+        label = re.escape(setting.label)
+        assert re.search(label, body), setting.key
+        assert f"Default {setting.default}" in body or setting.kind == "types", setting.key
+    # The empty form shows the defaults as the fields' values.
+    assert re.search(r'<input[^>]*name="warnAfterMinutes"[^>]*value="5"', body)
+    assert re.search(r'<input[^>]*name="width"[^>]*value="42"', body)
+    assert re.search(r'<input[^>]*checked[^>]*name="cut"|<input[^>]*name="cut"[^>]*checked',
+                     body)
+    assert re.search(r'<option selected value="together">', body)
+    assert 'name="settings"' not in body  # no box of key=value lines any more
+
+
+def test_a_printer_saved_through_the_form_keeps_only_its_own_settings(client, admin):
+    sign_in(client, admin)
+    response = client.post("/admin/stations", data={
+        "name": "Slips", "type": "printer", "is_active": "y", "address": "10.0.0.9",
+        "beep": "y", "largeNumber": "y", "width": "48", "timezone": "Europe/Amsterdam",
+        # Screen settings do not apply to a printer: not kept.
+        "compact": "y", "warnAfterMinutes": "2"})
+    assert response.status_code == 303
+    assert stations.get_station("Slips").settings == {
+        "beep": "on", "cut": "off", "width": "48", "timezone": "Europe/Amsterdam"}
+    body = text(client.get("/admin/stations/Slips"))
+    assert re.search(r'<input[^>]*name="width"[^>]*value="48"', body)
 
 
 @pytest.mark.parametrize("data, message", [
     ({"name": "Printer", "type": "printer"}, "A printer station needs an address."),
     ({"name": "Hook", "type": "webhook", "address": "https://example.com/in"},
      "A webhook station needs a secret of at least 16 characters"),
-    ({"name": "Bad", "type": "display", "settings": "no equals sign"},
-     "Line 1 is not of the form key=value."),
+    ({"name": "Bad", "type": "display", "warnAfterMinutes": "soon"},
+     "warnAfterMinutes must be a whole number from 0 to 1440, not &#39;soon&#39;."),
+    ({"name": "Bad", "type": "printer", "address": "10.0.0.9", "timezone": "Mars/Base"},
+     "timezone must be an IANA time zone such as Europe/Amsterdam"),
     ({"name": "a/b", "type": "display"}, "without &#39;/&#39;"),
 ])
 def test_refused_stations_re_render_with_422(client, admin, data, message):

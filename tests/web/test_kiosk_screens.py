@@ -66,19 +66,19 @@ def test_a_void_card_comes_right_after_its_original_and_both_say_so(
     assert f'<p class="void-link">Voids #{original.number}</p>' in card[:card.index("</article>")]
 
 
-def test_the_station_form_names_the_screen_settings_and_refuses_a_bad_compact(
+def test_the_station_form_names_the_screen_settings_and_refuses_a_bad_threshold(
         client, catalog, admin):
     sign_in(client, admin)
     form = client.get("/admin/stations/Kitchen").get_data(as_text=True)
-    assert "<code>warnAfterMinutes</code>" in form and ">compact</code>" in form
+    assert 'name="warnAfterMinutes"' in form and 'name="compact"' in form
     version = stations.get_station("Kitchen").version
     refused = client.post("/admin/stations/Kitchen", data={
         "name": "Kitchen", "type": "display", "is_active": "y", "address": "",
-        "settings": "compact=sometimes", "_v": version})
+        "lateAfterMinutes": "later", "_v": version})
     assert refused.status_code == 422
-    assert "compact must be on or off" in refused.get_data(as_text=True)
+    assert "lateAfterMinutes must be a whole number" in refused.get_data(as_text=True)
     saved = client.post("/admin/stations/Kitchen", data={
         "name": "Kitchen", "type": "display", "is_active": "y", "address": "",
-        "settings": "compact=on\nwarnAfterMinutes=4", "_v": version})
+        "compact": "y", "warnAfterMinutes": "4", "_v": version})
     assert saved.status_code in (302, 303)
     assert stations.get_station("Kitchen").settings == {"compact": "on", "warnAfterMinutes": "4"}

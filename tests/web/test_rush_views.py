@@ -84,18 +84,17 @@ def test_the_station_form_sets_the_order_types_it_takes(client, catalog, admin):
     form = client.get("/admin/stations/Pass").get_data(as_text=True)
     assert form.count('name="order_types"') == 4 and form.count("checked") >= 4
     response = client.post("/admin/stations/Pass", data={
-        "name": "Pass", "type": "display", "is_active": "y", "settings": "sound=bell",
+        "name": "Pass", "type": "display", "is_active": "y",
         "order_types": ["takeout", "delivery"]})
     assert response.status_code == 303
-    assert stations.get_station("Pass").settings == {"sound": "bell",
-                                                     "orderTypes": "takeout,delivery"}
+    assert stations.get_station("Pass").settings == {"orderTypes": "takeout,delivery"}
     form = client.get("/admin/stations/Pass").get_data(as_text=True)
     ticked = [re.search(r'value="(\w+)"', box).group(1) for box in
               re.findall(r'<input[^>]*name="order_types"[^>]*>', form) if " checked" in box]
     assert ticked == ["takeout", "delivery"]
     # Every box ticked is the default again: no setting kept.
     client.post("/admin/stations/Pass", data={
-        "name": "Pass", "type": "display", "is_active": "y", "settings": "",
+        "name": "Pass", "type": "display", "is_active": "y",
         "order_types": ["dineIn", "takeout", "delivery", "web"]})
     assert stations.get_station("Pass").settings == {}
 
