@@ -1,5 +1,5 @@
 """Flask commands: create-user, seed-demo, dispatch, check-integrity, check-database,
-rotate-secrets."""
+rotate-secrets, prune-events."""
 import click
 from flask import Flask, current_app
 
@@ -13,6 +13,18 @@ def register(app: Flask) -> None:
     app.cli.add_command(check_integrity)
     app.cli.add_command(check_database)
     app.cli.add_command(rotate_secrets)
+    app.cli.add_command(prune_events)
+
+
+@click.command("prune-events")
+@click.option("--days", type=click.FloatRange(min=0), default=None,
+              help="Keep this many days (default: EVENT_RETENTION_DAYS, 28).")
+def prune_events(days):
+    """Delete events older than the retention period, and finished webhook deliveries of that
+    age. The sender does this by itself every hour; this is for a separate schedule."""
+    from app.services.events import prune_events as prune
+
+    click.echo(f"{prune(days=days)} event(s) older than the retention period deleted.")
 
 
 @click.command("check-database")
@@ -49,7 +61,8 @@ def check_integrity():
 
 @click.command("rotate-secrets")
 def rotate_secrets():
-    """Encrypt every station secret under the first key of SECRET_ENCRYPTION_KEYS.
+    """Encrypt every station and webhook subscription secret under the first key of
+    SECRET_ENCRYPTION_KEYS.
 
     Run it once after upgrading (secrets saved before were kept in plain text), and after
     putting a new key first in SECRET_ENCRYPTION_KEYS; then the old key can go.
@@ -60,7 +73,8 @@ def rotate_secrets():
         count = encrypt_station_secrets()
     except DomainError as refused:
         raise click.ClickException(refused.message) from None
-    click.echo(f"{count} station secret(s) now encrypted under the first key.")
+    click.echo(f"{count} station secret(s) now encrypted under the first key (webhook "
+               "subscriptions' secrets included).")
 
 
 @click.command("dispatch")

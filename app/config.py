@@ -98,6 +98,14 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "STATION_UNWATCHED_SECONDS": _seconds("STATION_UNWATCHED_SECONDS", 60),
         "STATION_FAILING_ATTEMPTS": int(os.environ.get("STATION_FAILING_ATTEMPTS", "3")),
         "STATION_SEEN_WRITE_SECONDS": _seconds("STATION_SEEN_WRITE_SECONDS", 10),
+        # The event feed (app.services.events): events older than this many days are deleted
+        # (by the sender, hourly, and by `flask prune-events`).
+        "EVENT_RETENTION_DAYS": float(os.environ.get("EVENT_RETENTION_DAYS", "28")),
+        # Webhook subscriptions (app.services.webhooks): a failed delivery is tried again after
+        # this, doubling up to the longest wait, for this many hours from its first attempt.
+        "WEBHOOK_RETRY_SECONDS": _seconds("WEBHOOK_RETRY_SECONDS", 10),
+        "WEBHOOK_RETRY_MAX_SECONDS": _seconds("WEBHOOK_RETRY_MAX_SECONDS", 3600),
+        "WEBHOOK_RETRY_HOURS": float(os.environ.get("WEBHOOK_RETRY_HOURS", "24")),
         # Database waits, in seconds (app.db.engine): a row lock not had in time answers 423
         # (SQLite: its busy timeout); a statement running longer is cancelled (PostgreSQL);
         # connecting, or waiting for a pooled connection, gives up after the last.

@@ -31,7 +31,8 @@ PASSWORD = "test-password"
 DISPATCH_CONFIG = {"DISPATCH_IN_BACKGROUND": False, "DISPATCH_CONNECT_TIMEOUT": 0.5,
                    "DISPATCH_SEND_TIMEOUT": 0.5, "DISPATCH_LEASE_SECONDS": 5,
                    "DISPATCH_RETRY_SECONDS": 0.02, "DISPATCH_MAX_ATTEMPTS": 3,
-                   "DISPATCH_POLL_SECONDS": 0.05}
+                   "DISPATCH_POLL_SECONDS": 0.05, "WEBHOOK_RETRY_SECONDS": 0.02,
+                   "WEBHOOK_RETRY_MAX_SECONDS": 0.1, "WEBHOOK_RETRY_HOURS": 24}
 
 
 @pytest.fixture(scope="session")

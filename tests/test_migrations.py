@@ -132,7 +132,10 @@ def test_exact_money_migration_keeps_every_row_and_amount(migrated_app, tmp_path
             else:
                 assert price == Decimal("19.9500")
         upgrade()
-        assert _row_counts() == rows
+        # The event feed starts at 0024: a downgrade past it drops the events, and nothing
+        # brings them back (they are not made from the history). Every other row comes back.
+        assert rows["events"] == 1 and _row_counts()["events"] == 0
+        assert {**_row_counts(), "events": 1} == rows
         assert _amounts() == amounts
         if kind == "sqlite":
             with db.engine.connect() as conn:

@@ -22,7 +22,7 @@ from app.api import examples, serializers
 from app.api import schemas as S
 from app.api.bodies import TicketWrite
 from app.api.description import api_rules, build_description
-from app.services import baskets, order_status, orders, users
+from app.services import baskets, order_status, orders, users, webhooks
 from tests.conftest import PASSWORD, bearer, make_ticket
 
 ADDRESS = {"firstName": "Ada", "lastName": "Lovelace", "line1": "1 Analytical St",
@@ -271,7 +271,14 @@ def _known(catalog, waiter, customer) -> dict[str, str]:
     basket = baskets.create_basket(user=customer)
     basket = baskets.add_line(user=customer, guid=basket.guid, quantity=Decimal(1),
                               project_guid=project.guid)
-    return {"order_id": order.id, "item_id": 1, "endpoint_name": "Kitchen", "name": "Kitchen",
+    # A webhook subscription with one delivery (to a port nothing listens on; never sent here).
+    subscription = webhooks.create_subscription(url="http://127.0.0.1:9/hook",
+                                                event_types=["order.created"],
+                                                secret="sixteen-characters")
+    make_ticket(waiter, catalog, ("COLA", 1), name="Table 9")
+    webhooks.queue_deliveries()
+    delivery = webhooks.list_deliveries(subscription.id)[0]
+    return {"subscription_id": subscription.id, "delivery_id": delivery.delivery_id,"order_id": order.id, "item_id": 1, "endpoint_name": "Kitchen", "name": "Kitchen",
             "ticket_id": ticket.id, "code": "BURGER", "course": 2, "line_id": basket.lines[0].id,
             "/api/project/": project.guid, "/api/basket/": basket.guid}
 

@@ -66,6 +66,7 @@ def test_every_query_example_runs(client, catalog, waiter):
         r = client.get(query.format(order_id=order.id), headers=headers)
         assert r.status_code == 200, (query, r.json)
         shape = "Order" if query.startswith("/api/orders/") else (
+            "EventPage" if query.startswith("/api/events") else
             "Count" if "$count=true" in query else "OrderQueryResult")
         assert _errors(doc, shape, json.loads(r.get_data())) == [], query
     with_history = client.get(f"/api/orders/{order.id}?$include=history", headers=headers)

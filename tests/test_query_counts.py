@@ -52,8 +52,11 @@ PINNED = {
     # products with their stations; then in one write transaction: the ticket claimed (its
     # name, version and save time) and its changed item;
     # the order number and the counters in one upsert; the order, its entries, items, cells
-    # and history lines, one insert each; the change counter
-    "ticket-update": 12,  # 27 when the ORM flushed the order piece by piece
+    # and history lines, one insert each; the change counter and the events counter in one
+    # upsert; the order's events (order.created), one executemany for the whole transaction
+    # (app/services/events.py: written last, numbered under the change counter's lock, so the
+    # feed is gap-free in commit order; that insert is the one statement events add)
+    "ticket-update": 13,  # 27 when the ORM flushed the order piece by piece
 }
 # bench/rows.py's filter and sort (status=Completed), on the status these orders have, so the
 # page has rows and their details are loaded.

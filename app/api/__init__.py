@@ -3,4 +3,13 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
-from app.api import auth, baskets, catalog, orders, problems, tickets  # noqa: E402, F401
+from app.api import (  # noqa: F401
+    auth,
+    baskets,
+    catalog,
+    events,
+    orders,
+    problems,
+    tickets,
+    webhooks,
+)

@@ -149,6 +149,16 @@ class StationWrite(VersionedBody):
     secret: str | None = None
 
 
+class WebhookWrite(VersionedBody):
+    url: str = Field(max_length=2000)
+    event_types: list[str] = Field(max_length=20, description="Event types to receive (at "
+                                                              "least one).")
+    secret: str | None = Field(None, description="Signs every delivery (HMAC-SHA256); at "
+                                                 "least 16 characters. Write-only: left out on "
+                                                 "an update, the secret is kept.")
+    is_active: bool = True
+
+
 def _model_of(annotation):
     """The BaseModel inside `X`, `list[X]` or `X | None`, if any."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

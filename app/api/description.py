@@ -42,7 +42,7 @@ from app.api.headers import (
     RESPONSE_HEADERS,
     header_refs,
 )
-from app.core.query import QuerySpec, expected_value
+from app.core.query import FeedSpec, QuerySpec, expected_value
 from app.http import idempotency, limits
 
 REF = "#/components/schemas/{model}"
@@ -164,6 +164,21 @@ def _query_parameters(spec: QuerySpec) -> list[dict]:
     return parameters
 
 
+def _feed_parameters(spec: FeedSpec) -> list[dict]:
+    return [
+        {"name": "after", "in": "query",
+         "schema": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},
+         "description": "The sequence of the last event read (the previous answer's `next`); "
+                        "0 or left out: from the oldest event kept."},
+        {"name": "$take", "in": "query",
+         "schema": {"type": "integer", "minimum": 0, "maximum": spec.max_take},
+         "description": f"Events to answer at most (default {spec.default_take})."},
+        {"name": "type", "in": "query", "schema": {"type": "string"},
+         "description": "Comma-separated event types, any of: " + ", ".join(spec.types)
+                        + ". Left out: every type."},
+    ]
+
+
 # Operation ids are the handlers' names, verb_noun, where that holds; here are the others: a
 # handler named for its noun alone, and the second path of a handler served at two (each
 # operation needs an id of its own).
@@ -174,6 +189,7 @@ OPERATION_IDS = {
     ("GET", "/api/order/{order_id}"): "get_shop_order",
     ("GET", "/api/orderendpoints/{name}/deliveries"): "list_station_deliveries",
     ("GET", "/api/orders/{order_id}/history"): "get_order_history",
+    ("GET", "/api/webhooks/{subscription_id}/deliveries"): "list_webhook_deliveries",
 }
 
 
@@ -219,6 +235,8 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
     parameters = _path_parameters(rule)
     if handler.query is not None:
         parameters += _query_parameters(handler.query)
+    if handler.feed is not None:
+        parameters += _feed_parameters(handler.feed)
     if handler.includes:
         parameters.append(_include_parameter(handler.includes))
     if handler.versioned:
@@ -262,8 +280,8 @@ def _operation(app: Flask, rule: Rule, method: str, refs: dict, aliases: list[st
                                            "ETag. No body; the ETag comes again.",
                             "headers": header_refs(ETAG)}
     codes = set()
-    if (handler.body or handler.query or handler.includes is not None or handler.versioned
-            or idempotent):
+    if (handler.body or handler.query or handler.feed or handler.includes is not None
+            or handler.versioned or idempotent):
         codes.add(400)
     if right != PUBLIC:
         codes |= {401, 403}

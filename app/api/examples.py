@@ -87,6 +87,9 @@ REQUESTS = {
     B.StationWrite: {"name": "Packing", "type": "display", "isActive": True,
                      "settings": {"orderTypes": "takeout,delivery"},
                      "backupStationName": "Pass"},
+    B.WebhookWrite: {"url": "https://delivery.example.com/hooks/orders",
+                     "eventTypes": ["order.created", "order.completed", "order.cancelled"],
+                     "secret": "a-long-random-signing-secret", "isActive": True},
     B.ProjectWrite: {"name": "Holiday poster", "productCode": "POSTER"},
     B.BasketLineWrite: {"projectGuid": PROJECT_GUID, "quantity": 2},
     B.Checkout: {"currency": "EUR", "shippingMethod": "Post", "shippingTotal": 4.95,
@@ -119,6 +122,20 @@ ANSWERS = {
         {"id": 1, "projectGuid": PROJECT_GUID, "productCode": "POSTER", "quantity": 2,
          "total": 39.9}], "createdDateUtc": SAVED, "lastSavedDateUtc": SAVED,
         "orderTotal": 39.9},
+    S.EventPage: {"items": [
+        {"sequence": 8812, "type": "item.status_changed", "occurredDateUtc": SAVED,
+         "actor": {"userName": "cook"}, "order": ORDER}], "next": 8812},
+    S.WebhookSubscription: {"id": 3, "url": "https://delivery.example.com/hooks/orders",
+                            "eventTypes": ["order.created", "order.completed",
+                                           "order.cancelled"],
+                            "isActive": True, "createdDateUtc": SAVED, "_v": 1},
+    S.WebhookDelivery: {"id": 51, "deliveryId": "5e0c7a1b-8f2d-4a63-9b1e-3c4d5e6f7a80",
+                        "redeliveryOf": None, "sequence": 8812, "eventType": "order.completed",
+                        "orderId": ORDER_ID, "state": "pending", "attempts": 2,
+                        "nextTryDateUtc": "2026-11-24T12:05:11.250Z",
+                        "lastTryDateUtc": "2026-11-24T12:04:51.250Z", "lastStatusCode": 503,
+                        "lastError": "HTTP 503", "requestedBy": None,
+                        "createdDateUtc": SAVED, "finishedDateUtc": None},
     # The answer to GET /api/orders?status=Nope.
     S.Problem: {"type": "about:blank", "title": "Validation failed", "status": 400,
                 "detail": "The request is not valid.", "instance": "/api/orders",
@@ -148,4 +165,7 @@ QUERIES = [
      "Rush orders to take away or deliver that are not completed yet."),
     ("/api/orders?$include=history&id=" + ORDER_ID, "One order by id, with its history."),
     ("/api/orders/{order_id}?$include=history", "A single order with its history."),
+    ("/api/events?after=0&$take=50&type=order.completed,order.cancelled",
+     ("The event feed (not an NData list): orders completed or cancelled, oldest first; read "
+      "on with `after=` the answer's `next`.")),
 ]

@@ -12,7 +12,7 @@ from functools import cache
 from pydantic import BaseModel
 
 from app.api.headers import LOCATION
-from app.core.query import QuerySpec
+from app.core.query import FeedSpec, QuerySpec
 
 
 @dataclass
@@ -21,6 +21,7 @@ class Handler:
     body: type[BaseModel] | None = None
     body_optional: bool = False
     query: QuerySpec | None = None
+    feed: FeedSpec | None = None
     # A single resource's query: None when the handler reads none, else the extras it allows.
     includes: tuple[str, ...] | None = None
     versioned: bool = False
@@ -57,6 +58,8 @@ def read_handler(view) -> Handler:
             found.body_optional = len(node.args) > 1
         elif name == "parse_query" and len(node.args) > 1:
             found.query = _resolve(node.args[1], view.__globals__)
+        elif name == "parse_feed" and len(node.args) > 1:
+            found.feed = _resolve(node.args[1], view.__globals__)
         elif name == "parse_includes":
             found.includes = tuple(_resolve(node.args[1], view.__globals__)
                                    if len(node.args) > 1 else ())

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from app.core import allergens as A
+from app.core import event_types as ET
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core import station_settings
@@ -278,6 +279,63 @@ class Basket(Schema):
     order_total: Number
 
 
+EventType = StrEnum("EventType", {name.upper().replace(".", "_"): name for name in ET.ALL})
+EventType.__doc__ = "What kind of change an event is (contract 8)."
+
+
+class Actor(Schema):
+    user_name: str = Field(description="Who made the change: a person's user name, or the "
+                                       "name of a screen's link.")
+
+
+class Event(Schema):
+    """One change the hub made to an order."""
+    sequence: int = Field(ge=1, description="Gap-free and increasing in the order the changes "
+                                            "were committed: read on with `after=<sequence>`.")
+    type: EventType
+    occurred_date_utc: UtcDateTime
+    actor: Actor | None = Field(description="Null for what the hub did by itself (a course "
+                                            "that fired by itself).")
+    order: Order = Field(description="The order as `GET /api/orders/{id}` served it right "
+                                     "after the change; for `order.deleted`, its last state.")
+
+
+class EventPage(Schema):
+    """A page of the event feed."""
+    items: list[Event]
+    next: int = Field(ge=0, description="The cursor to read on from: the sequence of the last "
+                                        "event answered, or `after` when there was none.")
+
+
+class WebhookSubscription(Versioned):
+    """A webhook subscription. Its `secret` is write-only and never part of an answer."""
+    id: int
+    url: str
+    event_types: list[EventType]
+    is_active: bool
+    created_date_utc: UtcDateTime
+
+
+class WebhookDelivery(Schema):
+    """One event to post to one subscription, and what came of its attempts so far."""
+    id: int
+    delivery_id: Guid = Field(description="Also the X-Orders-Delivery header: the same on every "
+                                          "attempt, new for a redelivery.")
+    redelivery_of: Guid | None = Field(description="The delivery this one sends again.")
+    sequence: int = Field(ge=1, description="The event's sequence (X-Orders-Sequence).")
+    event_type: EventType
+    order_id: Guid
+    state: Literal["pending", "sending", "delivered", "failed"]
+    attempts: int = Field(ge=0)
+    next_try_date_utc: UtcDateTime | None
+    last_try_date_utc: UtcDateTime | None
+    last_status_code: int | None
+    last_error: str | None
+    requested_by: str | None = Field(description="Who asked for a redelivery.")
+    created_date_utc: UtcDateTime
+    finished_date_utc: UtcDateTime | None
+
+
 T = TypeVar("T")
 
 
@@ -388,4 +446,12 @@ ANSWERS: dict[str, tuple[int, object]] = {
     "api.delete_basket_line": (204, None),
     "api.checkout_basket": (201, Order),
     "api.openapi_description": (200, dict),
+    "api.list_events": (200, EventPage),
+    "api.list_webhooks": (200, list[WebhookSubscription]),
+    "api.create_webhook": (201, WebhookSubscription),
+    "api.get_webhook": (200, WebhookSubscription),
+    "api.update_webhook": (200, WebhookSubscription),
+    "api.delete_webhook": (204, None),
+    "api.webhook_deliveries": (200, list[WebhookDelivery]),
+    "api.create_redelivery": (202, WebhookDelivery),
 }

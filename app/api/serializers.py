@@ -77,6 +77,32 @@ def modifiers_json(modifiers) -> list[dict]:
     return [{"name": m.name, "quantity": plain(m.quantity)} for m in modifiers or ()]
 
 
+def event_json(event, order: dict) -> dict:
+    """An event of the feed; `order` is its order document, read from the stored text."""
+    return {"sequence": event.sequence, "type": event.type,
+            "occurredDateUtc": dt(event.occurred_at),
+            "actor": {"userName": event.actor} if event.actor else None, "order": order}
+
+
+def webhook_json(subscription) -> dict:
+    # The secret is write-only: never part of an answer.
+    return {"id": subscription.id, "url": subscription.url,
+            "eventTypes": list(subscription.event_types), "isActive": subscription.is_active,
+            "createdDateUtc": dt(subscription.created_at), "_v": subscription.version}
+
+
+def webhook_delivery_json(delivery) -> dict:
+    return {"id": delivery.id, "deliveryId": delivery.delivery_id,
+            "redeliveryOf": delivery.redelivery_of, "sequence": delivery.sequence,
+            "eventType": delivery.event_type, "orderId": delivery.order_id,
+            "state": delivery.state, "attempts": delivery.attempts,
+            "nextTryDateUtc": dt(delivery.next_try_at),
+            "lastTryDateUtc": dt(delivery.last_try_at),
+            "lastStatusCode": delivery.last_status_code, "lastError": delivery.last_error,
+            "requestedBy": delivery.requested_by, "createdDateUtc": dt(delivery.created_at),
+            "finishedDateUtc": dt(delivery.finished_at)}
+
+
 def ticket_json(ticket) -> dict:
     """A ticket: a Ticket object, or a ticket as app.services.ticket_rows reads and writes it."""
     return {

@@ -406,3 +406,62 @@ def condition_clause(condition: Condition, column):
         lowered = func.lower(column)
         return getattr(lowered, op)(value.lower(), autoescape=True)
     raise ValueError(f"unsupported operator {op!r}")
+
+
+# --- feeds: a cursor rather than NData -----------------------------------------------------
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """The query of a feed read with a cursor: `after` (the last sequence read, 0 for the
+    start), `$take`, and `type`, a comma-separated list of these types."""
+    types: tuple[str, ...]
+    default_take: int = 100
+    max_take: int = 1000
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    after: int
+    take: int
+    types: tuple[str, ...]
+
+
+def parse_feed(args: MultiDict, spec: FeedSpec) -> FeedQuery:
+    """Names match case-insensitively, each may be given once; anything else, a value that is
+    not a whole number in range or an unknown type answers Invalid naming the parameter."""
+    after, take, types = 0, spec.default_take, []
+    errors: list[FieldError] = []
+    known = {_fold(t): t for t in spec.types}
+    given = Counter(_fold(k) for k, _ in _pairs(args))
+    for raw_name, raw in _pairs(args):
+        name = _fold(raw_name)
+        if name in ("after", "$take", "type") and given[name] > 1:
+            if not any(e.member_name == name for e in errors):
+                errors.append(FieldError(name, f"{name} may be given only once."))
+        elif name == "after":
+            number = _parse_int(raw, 0)
+            if number is None:
+                errors.append(FieldError("after", f"{_show(raw)} is not a valid cursor; use "
+                                                  "the sequence of the last event read, or 0."))
+            else:
+                after = number
+        elif name == "$take":
+            number = _parse_int(raw, 0, spec.max_take)
+            if number is None:
+                errors.append(FieldError("$take", f"{_show(raw)} is not a valid $take; use a "
+                                                  f"whole number from 0 to {spec.max_take}."))
+            else:
+                take = number
+        elif name == "type":
+            for part in (p.strip() for p in raw.split(",")):
+                if _fold(part) in known:
+                    types.append(known[_fold(part)])
+                else:
+                    errors.append(FieldError("type", f"{_show(part)} is not an event type; use "
+                                                     f"{', '.join(spec.types)}."))
+        else:
+            errors.append(FieldError(raw_name, f"Unknown parameter {_show(raw_name)}; this "
+                                               "route takes after, $take and type."))
+    if errors:
+        raise Invalid(errors)
+    return FeedQuery(after, take, tuple(dict.fromkeys(types)))

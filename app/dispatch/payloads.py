@@ -44,6 +44,14 @@ def webhook_body(claimed: Claimed) -> bytes:
     return current_app.json.dumps(order_json(_order(claimed.order_id))).encode()
 
 
+def event_headers(claimed) -> dict[str, str]:
+    """The headers of a delivery to a webhook subscription (app.services.webhooks): as a
+    webhook station's, with the event's type and sequence."""
+    return {"X-Orders-Delivery": claimed.delivery_id, "X-Orders-Event": claimed.event_type,
+            "X-Orders-Attempt": str(claimed.attempt), "X-Orders-Sequence": str(claimed.sequence),
+            "User-Agent": "orders-hub"}
+
+
 def webhook_headers(claimed: Claimed) -> dict[str, str]:
     event = "order.reprint" if claimed.kind == REPRINT else "order.dispatch"
     return {"X-Orders-Delivery": claimed.delivery_id, "X-Orders-Event": event,

@@ -13,6 +13,7 @@ import threading
 import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
+from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
@@ -22,10 +23,12 @@ from app.core import encryption
 from app.dispatch import payloads, senders
 from app.extensions import db
 from app.models import utcnow
-from app.services import dispatch, station_health
+from app.services import dispatch, events, station_health, webhooks
 
 log = logging.getLogger(__name__)
-SENDERS = 4  # stations served at once per process
+SENDERS = 4  # stations (and webhook subscriptions) served at once per process
+HOOK = "webhook"  # a subscription's key among the stations being served: (HOOK, its id)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Dispatcher:
@@ -34,10 +37,14 @@ class Dispatcher:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
-        self._busy: set[int] = set()
+        self._busy: set = set()  # station ids, and (HOOK, subscription id)
         self._pid: int | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
+        # Whether any webhook subscription is active, as of the last sweep: a commit that wrote
+        # events wakes the sender only then.
+        self.has_subscriptions = False
+        self._pruned_at = None
 
     # --- running --------------------------------------------------------------------------
 
@@ -91,7 +98,9 @@ class Dispatcher:
     # --- one round ------------------------------------------------------------------------
 
     def sweep(self) -> list:
-        """Settle claims of stopped senders, then start one sender per station with due jobs."""
+        """Settle claims of stopped senders, then start one sender per station with due jobs;
+        read the event feed on into webhook deliveries and start one sender per subscription
+        with due deliveries; once an hour, prune events past their retention."""
         pool = self._ensure_pool()
         with self.app.app_context():
             try:
@@ -103,11 +112,14 @@ class Dispatcher:
                     log.exception("handing over the work of unwatched stations failed")
                     db.session.rollback()
                 due = dispatch.due_jobs(now=now, skip_stations=set(self._busy))
+                hooks = self._webhook_round(now)
             finally:
                 db.session.remove()
         by_station = defaultdict(list)
         for job_id, station_id in due:
             by_station[station_id].append(job_id)
+        for delivery_id, subscription_id in hooks:
+            by_station[(HOOK, subscription_id)].append(delivery_id)
         futures = []
         for station_id, job_ids in by_station.items():
             with self._lock:
@@ -117,6 +129,18 @@ class Dispatcher:
             futures.append(pool.submit(self._send_station, station_id, job_ids))
         return futures
 
+    def _webhook_round(self, now) -> list[tuple[int, int]]:
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            events.prune_events(now=now)
+        self.has_subscriptions = webhooks.any_active()
+        if not self.has_subscriptions:
+            return []
+        webhooks.resolve_stale(now=now)
+        webhooks.queue_deliveries()
+        busy = {key[1] for key in set(self._busy) if isinstance(key, tuple)}
+        return webhooks.due_deliveries(now=now, skip_subscriptions=busy)
+
     def drain(self, timeout: float = 30) -> None:
         """Sweep until no job is queued or being sent here: for tests and `flask dispatch
         --once`. Jobs waiting out a back-off are waited for."""
@@ -125,7 +149,7 @@ class Dispatcher:
             wait(self.sweep())
             with self.app.app_context():
                 try:
-                    pending = dispatch.pending_count()
+                    pending = dispatch.pending_count() + webhooks.pending_count()
                 finally:
                     db.session.remove()
             if not pending and not self._busy:
@@ -134,12 +158,15 @@ class Dispatcher:
                 raise TimeoutError(f"{pending} dispatch jobs still pending")
             time.sleep(min(self.app.config["DISPATCH_POLL_SECONDS"], 0.05))
 
-    def _send_station(self, station_id: int, job_ids: list[int]) -> None:
+    def _send_station(self, station_id, job_ids: list[int]) -> None:
+        """Send one station's jobs, or (`station_id` is (HOOK, id)) one subscription's
+        deliveries, one after another."""
+        send = self.send_delivery if isinstance(station_id, tuple) else self.send_job
         try:
             for job_id in job_ids:
                 if self._stop.is_set():
                     break
-                self.send_job(job_id)
+                send(job_id)
         except Exception:
             log.exception("dispatch to station %s failed", station_id)
         finally:
@@ -179,6 +206,43 @@ class Dispatcher:
                 if not ok:
                     # Failing now? Its backup takes what it has not sent.
                     station_health.hand_over(claimed.station_name)
+            finally:
+                db.session.remove()
+        return True
+
+
+    def send_delivery(self, delivery_id: int) -> bool:
+        """Claim, send and record one webhook delivery; False if it could not be claimed."""
+        config = self.app.config
+        with self.app.app_context():
+            try:
+                claimed = webhooks.claim_delivery(
+                    delivery_id, now=utcnow(), lease_seconds=config["DISPATCH_LEASE_SECONDS"])
+            finally:
+                db.session.remove()
+        if claimed is None:
+            return False
+        started = utcnow()
+        if claimed.body is None:
+            attempt = senders.Attempt(ok=False, status_code=None, duration_ms=0,
+                                      error="the event is no longer kept")
+        else:
+            try:
+                secret = encryption.decrypt(claimed.encrypted_secret,
+                                            config["SECRET_ENCRYPTION_KEYS"])
+            except (encryption.KeysMissing, encryption.Undecryptable) as error:
+                attempt = senders.Attempt(ok=False, status_code=None, duration_ms=0,
+                                          error=f"could not sign it: {error}"[:200])
+            else:
+                attempt = senders.post_webhook(
+                    claimed.url, claimed.body, secret=secret,
+                    headers=payloads.event_headers(claimed),
+                    timeout=config["DISPATCH_CONNECT_TIMEOUT"] + config["DISPATCH_SEND_TIMEOUT"])
+        with self.app.app_context():
+            try:
+                webhooks.record_delivery(claimed, ok=attempt.ok,
+                                         status_code=attempt.status_code, error=attempt.error,
+                                         started_at=started)
             finally:
                 db.session.remove()
         return True
@@ -232,10 +296,17 @@ def init_app(app: Flask) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _wake_after_commit(session) -> None:
-    if session.info.pop(dispatch.WAKE, False) and has_app_context():
-        dispatcher_for(current_app).wake()
+    wake = session.info.pop(dispatch.WAKE, False)
+    wrote_events = session.info.pop(events.WRITTEN, False)
+    if not has_app_context():
+        return
+    dispatcher = dispatcher_for(current_app)
+    # New events matter to the sender only when some subscription may want them.
+    if wake or (wrote_events and dispatcher.has_subscriptions):
+        dispatcher.wake()
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_on_rollback(session) -> None:
     session.info.pop(dispatch.WAKE, None)
+    session.info.pop(events.WRITTEN, None)

@@ -14,6 +14,7 @@ from app.models.catalog import (  # noqa: F401
 )
 from app.models.columns import MONEY, QUANTITY, new_guid, new_ordered_guid, utcnow  # noqa: F401
 from app.models.dispatch import Delivery, DispatchJob  # noqa: F401
+from app.models.events import Event, WebhookDelivery, WebhookSubscription  # noqa: F401
 from app.models.kiosk import KioskLink  # noqa: F401
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem  # noqa: F401
 from app.models.tickets import Ticket, TicketItem  # noqa: F401

@@ -16,13 +16,14 @@ The rules (docs/decisions.md, "Courses"):
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.core import event_types
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
 from app.core.station_settings import value_of
 from app.db.transactions import write_transaction
 from app.models import utcnow
-from app.services import history
+from app.services import events, history
 from app.services.common import check_version
 from app.services.orders import lock_visible_order
 
@@ -133,6 +134,9 @@ def _fire(order, course: int, *, user_name: str, now, detail: str | None = None)
     history.record(order, "fired", user_name=user_name, level="course",
                    target=f"course {course}", at=now,
                    detail=detail or f"{len(items)} item{'s' if len(items) != 1 else ''}")
+    # A course that fired by itself was fired by no one.
+    events.add(order, event_types.COURSE_FIRED, actor=None if user_name == AUTO else user_name,
+               at=now)
     return len(items)
 
 

@@ -7,11 +7,12 @@ number of history lines ever written: a transaction adds its lines to it with on
 last before its commit, so the hot row every writer shares is locked as briefly as possible and
 always after any other row (no deadlock with the counters of app.services.counts).
 """
-from sqlalchemy import bindparam, event, inspect, select, update
+from sqlalchemy import bindparam, event, inspect, select, text, update
 
 from app.extensions import db
 from app.models import Counter, utcnow
 from app.models.orders import Order, OrderEvent
+from app.services import events
 from app.services.order_rows import NewOrder
 
 CHANGES = "changes"
@@ -50,17 +51,36 @@ def record(order: Order, action: str, *, user_name: str | None, level: str | Non
 
 @event.listens_for(db.session, "before_commit")
 def _count_lines(session) -> None:
-    if session.info.get(_LINES):
+    if session.info.get(_LINES) or events.has_pending(session):
         session.flush()  # the rows first: the shared counter row is the last lock taken
         count_lines_now(session, session.connection())
 
 
 def count_lines_now(session, connection) -> None:
-    """Move the change counter by the lines recorded so far, now rather than at commit.
-    `connection` is the session's, in its transaction."""
+    """Move the change counter by the lines recorded so far, and write the events named so far
+    (app.services.events), now rather than at commit. `connection` is the session's, in its
+    transaction.
+
+    The events' orders are serialised first (which may read), then the change counter and the
+    events counter move in one statement, and the events go in numbered by it: the two hot
+    rows are taken last and held only for the insert. Every transaction that writes events
+    takes both rows in that one statement, so no two wait on each other crosswise."""
+    rows = events.take_pending(session)
     lines = session.info.pop(_LINES, 0)
-    if lines:
+    if rows:
+        moved = dict(connection.execute(_BUMP_BOTH, {"lines": lines, "events": len(rows)}).all())
+        events.write(connection, rows, moved[events.COUNTER])
+    elif lines:
         move_change_counter(connection, lines)
+
+
+# Both counters in one statement, the change counter's row first (PostgreSQL locks them in the
+# order of the VALUES list); the events row is made by the first event if a database lacks it.
+_BUMP_BOTH = text(
+    f"INSERT INTO counters (name, value) VALUES ('{CHANGES}', :lines), "
+    f"('{events.COUNTER}', :events) "
+    "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
+    "RETURNING name, value")
 
 
 def move_change_counter(connection, by: int = 1) -> None:
@@ -73,6 +93,7 @@ def move_change_counter(connection, by: int = 1) -> None:
 def _forget_lines(session, transaction) -> None:
     if transaction.parent is None:  # rolled back or closed: its lines were never written
         session.info.pop(_LINES, None)
+        events.forget_pending(session)
 
 
 # The counter every change to any station moves (app.services.stations): order answers show

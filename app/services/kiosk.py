@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true, union_all
 from sqlalchemy.orm import selectinload
 
 from app.core import allergens as A
+from app.core import event_types
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, Forbidden, NotFound
@@ -22,7 +23,7 @@ from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, utcnow
 from app.models.orders import Order, OrderCell, OrderEntry, OrderEvent, OrderItem
-from app.services import courses, history, order_status, station_health, voids
+from app.services import courses, events, history, order_status, station_health, voids
 from app.services.kiosk_links import EXPO, require_screen
 from app.services.orders import lock_visible_order
 from app.services.stations import get_station
@@ -394,8 +395,12 @@ def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
         _refuse_unacknowledged(order, station_name, cells, S.COMPLETED)
         held = courses.held_cells(order, cells)
         if not held:
-            return order_status.set_entry_status(user=viewer, order_id=order.id,
-                                                 station_name=owner, status=S.COMPLETED)
+            version = order.version
+            order = order_status.set_entry_status(user=viewer, order_id=order.id,
+                                                  station_name=owner, status=S.COMPLETED)
+            if order.version != version:  # a card completed already is not bumped again
+                events.add(order, event_types.ORDER_BUMPED, actor=viewer.user_name)
+            return order
         to_complete = [c for c in cells if c not in held
                        and c.status not in (S.COMPLETED, S.CANCELLED)]
         if not to_complete:
@@ -405,6 +410,7 @@ def bump_entry(*, viewer, station_name: str, order_id: str) -> Order:
             order_status.set_cell_status(user=viewer, order_id=order.id,
                                          item_id=cell.item.item_no,
                                          station_name=owner, status=S.COMPLETED)
+        events.add(order, event_types.ORDER_BUMPED, actor=viewer.user_name)
         return order
 
 
@@ -485,8 +491,11 @@ def recall_entry(*, viewer, station_name: str) -> Order:
             order, cells, owner = _locked_entry(session, viewer, station_name, order_id)
             # Found before the lock: another screen may have recalled it meanwhile.
             if S.aggregate(c.status for c in cells) == S.COMPLETED:
-                return order_status.set_entry_status(user=viewer, order_id=order.id,
-                                                     station_name=station_name, status=S.READY)
+                order = order_status.set_entry_status(user=viewer, order_id=order.id,
+                                                      station_name=station_name,
+                                                      status=S.READY)
+                events.add(order, event_types.ORDER_RECALLED, actor=viewer.user_name)
+                return order
             skipped.append(order_id)
     raise NotFound(f"Nothing to recall: no card bumped at {station_name} is still completed.")
 

@@ -10,13 +10,13 @@ from decimal import Decimal
 from flask import current_app
 from sqlalchemy import select
 
-from app.core import money
+from app.core import event_types, money
 from app.core import order_types as OT
 from app.core import status as S
 from app.core.errors import FieldError, Invalid
 from app.models import Station, Ticket, User, new_ordered_guid, utcnow
 from app.models.orders import Order
-from app.services import counts, courses, history, order_rows
+from app.services import counts, courses, events, history, order_rows
 from app.services.counts import ORDER_NUMBER  # noqa: F401 (app.seed takes it from here)
 from app.services.order_rows import NewEntry, NewItem, NewOrder
 from app.services.processing import process_locked_order
@@ -112,6 +112,7 @@ def create_order(session, spec: OrderSpec, *, stations: dict | None = None) -> O
     if spec.ticket is not None:
         detail = f"{'void order' if spec.is_void else 'order'} from ticket {spec.ticket.name}"
     history.record(order, "created", user_name=spec.user.user_name, detail=detail, at=now)
+    events.add(order, event_types.ORDER_CREATED, actor=spec.user.user_name, at=now)
     held = courses.fire_new_order(
         order.items, {item_no: [stations[sid] for sid in i.station_ids]
                       for item_no, i in enumerate(spec.items, start=1)},

@@ -77,6 +77,8 @@ class NewOrder:
     items: list[NewItem]
     history: list[dict] = field(default_factory=list)
     jobs: list[dict] = field(default_factory=list)
+    # (item number, station id) of each cell, once written: its events serialise it from them.
+    cell_keys: list[tuple[int, int]] = field(default_factory=list)
 
     def __getattr__(self, name):
         try:
@@ -162,7 +164,8 @@ def write_new_order(session, connection, order: NewOrder, *, cells: list[tuple[i
     if order.jobs:
         connection.execute(_INSERT_JOBS, [
             {**job, "order_id": order_id} for job in order.jobs])
-    written = Order(**{**order.columns, "number": number})
+    order.number, order.cell_keys = number, cells
+    written = Order(**order.columns)
     make_transient_to_detached(written)
     session.add(written)
     return written

@@ -1,13 +1,14 @@
 """Status changes (contract 2.3) on a whole order, one item, one station entry, or one cell."""
 from sqlalchemy.orm import object_session
 
+from app.core import event_types as T
 from app.core import rights as R
 from app.core import status as S
 from app.core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.models import User, utcnow
 from app.models.orders import Order, OrderCell
-from app.services import counts, courses, history
+from app.services import counts, courses, events, history
 from app.services.common import Outcome, check_version
 from app.services.orders import get_order, lock_visible_order
 
@@ -46,6 +47,10 @@ def _apply(order: Order, cells: list[OrderCell], target: str, *, user: User, lev
     counts.move(object_session(order), order_before, order.status)
     history.record(order, "status", user_name=user.user_name, level=level, target=label,
                    from_status=before, to_status=S.aggregate(c.status for c in cells), at=now)
+    events.add(order, T.STATUS_CHANGED[level], actor=user.user_name, at=now)
+    if order.status != order_before and order.status in (S.COMPLETED, S.CANCELLED):
+        events.add(order, T.ORDER_COMPLETED if order.status == S.COMPLETED else T.ORDER_CANCELLED,
+                   actor=user.user_name, at=now)
     if target in courses.DONE:
         # The course this finished may let the next one fire by itself (autoFire).
         courses.fire_ready_courses(order, now=now)

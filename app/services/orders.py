@@ -5,6 +5,7 @@ from functools import lru_cache
 from sqlalchemy import String, and_, cast, exists, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
+from app.core import event_types
 from app.core import order_types as OT
 from app.core import rights as R
 from app.core import status as S
@@ -16,7 +17,7 @@ from app.db.transactions import write_transaction
 from app.extensions import db
 from app.models import Station, User, utcnow
 from app.models.orders import ORDER_SEARCH, Order, OrderEntry, OrderItem, status_rank
-from app.services import counts, history
+from app.services import counts, events, history
 from app.services.common import check_version
 
 # An IN rather than a correlated EXISTS: both databases can then start from the few
@@ -475,3 +476,5 @@ def delete_order(*, user: User, order_id: str, version: int | None = None) -> No
             station_ids=[entry.station_id for entry in order.entries])})
         order.version += 1
         history.record(order, "deleted", user_name=user.user_name, at=now)
+        # The event carries the order as it was last served, so a receiver still knows what went.
+        events.add(order, event_types.ORDER_DELETED, actor=user.user_name, at=now)

@@ -12,7 +12,7 @@ from app.core.errors import Conflict, FieldError, Invalid, NotFound
 from app.db.transactions import write_transaction
 from app.dispatch.senders import check_webhook_url, parse_printer_address
 from app.extensions import db
-from app.models import Counter, ReadyBoard, Station
+from app.models import Counter, ReadyBoard, Station, WebhookSubscription
 from app.models.orders import Order, OrderEntry
 from app.services.common import check_version
 from app.services.history import STATIONS_VERSION
@@ -232,7 +232,7 @@ def delete_station(name: str, *, version: int | None = None) -> None:
 
 
 def encrypt_station_secrets() -> int:
-    """Encrypt every station's secret under the first key of SECRET_ENCRYPTION_KEYS: those
+    """Encrypt every station's secret (and every webhook subscription's) under the first key of SECRET_ENCRYPTION_KEYS: those
     encrypted under an older key again, those saved in plain text before secrets were
     encrypted for the first time (`flask rotate-secrets`). One transaction: if any secret
     cannot be opened with the keys given, nothing changes. Returns how many were encrypted.
@@ -258,8 +258,18 @@ def encrypt_station_secrets() -> int:
                 raise Conflict(encryption.MISSING, member_name="secret") from None
             except encryption.Undecryptable:
                 unreadable.append(station.name)
+        # Webhook subscriptions' secrets (app.services.webhooks) sign with the same keys.
+        hooks = list(session.scalars(select(WebhookSubscription)
+                                     .order_by(WebhookSubscription.id).with_for_update()))
+        for hook in hooks:
+            try:
+                hook.encrypted_secret = encryption.reencrypt(hook.encrypted_secret, keys)
+            except encryption.KeysMissing:
+                raise Conflict(encryption.MISSING, member_name="secret") from None
+            except encryption.Undecryptable:
+                unreadable.append(f"the webhook {hook.url}")
         if unreadable:
             raise Conflict(f"No key in SECRET_ENCRYPTION_KEYS opens the secret of "
                            f"{', '.join(unreadable)}; nothing was changed.",
                            member_name="secret")
-    return len(stations)
+    return len(stations) + len(hooks)

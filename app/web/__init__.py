@@ -15,7 +15,7 @@ CUSTOMER_STATUS = {S.NEW: "Received", S.PROCESSING: "In progress", S.READY: "Rea
 
 
 def register_views(app: Flask) -> None:
-    from app.web import account, admin, auth, board, errors, kiosk, orders
+    from app.web import account, admin, auth, board, errors, kiosk, orders, webhooks
 
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to see this page."
@@ -28,6 +28,7 @@ def register_views(app: Flask) -> None:
     app.register_blueprint(account.bp)
     app.register_blueprint(kiosk.bp)
     app.register_blueprint(board.bp)
+    app.register_blueprint(webhooks.bp)
     errors.register(app)
     app.add_template_filter(S.aggregate, "aggregate_status")
     app.add_template_filter(local_time, "local_time")

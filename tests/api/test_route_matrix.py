@@ -89,6 +89,17 @@ EXPECTED = {
     "api.delete_basket_line": (None, 404),
     "api.checkout_basket": (lambda c: {"currency": "EUR", "shippingMethod": "Post"}, 404),
     "api.openapi_description": (None, 200),
+    "api.list_events": (None, 200),  # a customer's feed: their own orders' events, none here
+    "api.list_webhooks": (None, 200),
+    "api.create_webhook": (lambda c: {"url": "https://example.com/hook",
+                                      "eventTypes": ["order.created"],
+                                      "secret": "sixteen-characters"}, 201),
+    "api.get_webhook": (None, 404),  # no subscription 1
+    "api.update_webhook": (lambda c: {"url": "https://example.com/hook",
+                                      "eventTypes": ["order.created"]}, 404),
+    "api.delete_webhook": (None, 404),
+    "api.webhook_deliveries": (None, 404),
+    "api.create_redelivery": (None, 404),
 }
 # Reading tickets is declared signedIn, but the ticket service serves only users holding a
 # ticket right: a user with none answers 403. Named here so the matrix states it.
