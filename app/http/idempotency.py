@@ -47,7 +47,7 @@ _KEPT_HEADERS = ("Content-Type", "Location", "ETag")
 # The POST routes that create something. /api/auth issues tokens and is not one of them.
 ENDPOINTS = frozenset({
     "api.create_ticket", "api.create_product", "api.create_station", "api.create_project",
-    "api.create_basket", "api.add_basket_line", "api.checkout_basket",
+    "api.create_basket", "api.add_basket_line", "api.checkout_basket", "api.create_webhook",
 })
 
 
