@@ -15,6 +15,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -118,7 +119,7 @@ def _setting_field(setting: SS.StationSetting):
                            default=setting.default, validate_choice=False)
     if setting.kind == SS.TYPES:
         return CheckboxesField(setting.label, default=list(OT.ALL),
-                               choices=[(t, OT.LABELS[t]) for t in OT.ALL])
+                               choices=[SelectChoice(t, OT.LABELS[t]) for t in OT.ALL])
     return StringField(setting.label, default=setting.default)
 
 
@@ -134,7 +135,7 @@ class ProductForm(FlaskForm):
     course = IntegerField("Course", validators=[Optional()])
     prep_seconds = IntegerField("Prep time (seconds)", validators=[Optional()])
     allergens = CheckboxesField("Allergens it contains",
-                                choices=[(a, A.LABELS[a]) for a in A.ALL])
+                                choices=[SelectChoice(a, A.LABELS[a]) for a in A.ALL])
     version = IntegerField(name="_v", validators=[Optional()])
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint, flash, make_response, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.core import order_types as OT
@@ -27,7 +28,7 @@ class BoardForm(FlaskForm):
     title = StringField("Title")
     station_names = CheckboxesField("Only orders for these stations")
     order_types = CheckboxesField("Only orders of these types",
-                                  choices=[(t, OT.LABELS[t]) for t in OT.ALL])
+                                  choices=[SelectChoice(t, OT.LABELS[t]) for t in OT.ALL])
     show_first_name = BooleanField("Show first names beside the numbers")
     chime = BooleanField("Chime when a number is ready", default=True)
     ready_minutes = IntegerField("Minutes a Ready number stays", default=10,
