@@ -1,4 +1,4 @@
-"""Modifiers and allergens (Kitchen flow, item 5): canonical modifiers in the ticket
+"""Modifiers and allergens: canonical modifiers in the ticket
 difference, allergen codes refused by name, and the acknowledgement a station gives before it
 bumps a card with a guest allergy."""
 from decimal import Decimal
