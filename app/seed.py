@@ -243,6 +243,9 @@ def _insert_rows(session, model, rows: list[dict]) -> None:
     if session.connection().dialect.name != "postgresql":
         session.execute(insert(model), rows)
         return
+    # A bulk load is not a request: a chunk may take longer than a request's statement timeout
+    # (app.db.engine), for this transaction only.
+    session.execute(text("SET LOCAL statement_timeout = 0"))
     columns = list(rows[0])
     cursor = session.connection().connection.driver_connection.cursor()
     with cursor.copy(f"COPY {model.__tablename__} ({', '.join(columns)}) FROM STDIN") as copy:

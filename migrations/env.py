@@ -106,9 +106,12 @@ def run_migrations_online():
             **{"include_object": include_object(connection.dialect.name), **conf_args}
         )
 
-        with sqlite_foreign_keys_off(connection):
-            with context.begin_transaction():
-                context.run_migrations()
+        with sqlite_foreign_keys_off(connection), context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Building an index over a million orders takes longer than the statement
+                # timeout a request gets (app.db.engine): a migration waits as long as it needs.
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            context.run_migrations()
 
 
 @contextmanager
