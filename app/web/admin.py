@@ -147,7 +147,7 @@ class ApiKeyForm(FlaskForm):
     name = StringField("Name")
 
 
-def _attempt(form, write):
+def attempt(form, write):
     """Parse the form, then run the service write; returns (result, errors, status)."""
     if not form.validate_on_submit():
         return None, form_errors(form), 422
@@ -166,7 +166,7 @@ def _attempt(form, write):
 def users():
     form, errors, status = NewUserForm(), [], 200
     if request.method == "POST":
-        created, errors, status = _attempt(form, lambda: user_service.create_user(
+        created, errors, status = attempt(form, lambda: user_service.create_user(
             user=current_user, user_name=form.user_name.data, password=form.password.data,
             name=form.name.data, rights=form.rights.data))
         if created:
@@ -185,7 +185,7 @@ def edit_user(user_id):
     if request.method == "POST":
         my_session_version = current_user.session_version
         try:
-            saved, errors, status = _attempt(form, lambda: user_service.update_user(
+            saved, errors, status = attempt(form, lambda: user_service.update_user(
                 user=current_user, user_id=user.id, name=form.name.data,
                 rights=form.rights.data, is_active=form.is_active.data,
                 password=form.password.data or None, version=form.version.data))
@@ -274,7 +274,7 @@ def _station_rows(found) -> dict:
 def stations():
     form, errors, status = _station_form(), [], 200
     if request.method == "POST":
-        created, errors, status = _attempt(form, lambda: station_service.create_station(
+        created, errors, status = attempt(form, lambda: station_service.create_station(
             **_station_fields(form)))
         if created:
             flash(f"Station {created.name} was created.")
@@ -292,7 +292,7 @@ def edit_station(name):
     errors, status, message = [], 200, None
     if request.method == "POST":
         try:
-            saved, errors, status = _attempt(form, lambda: station_service.update_station(
+            saved, errors, status = attempt(form, lambda: station_service.update_station(
                 name, version=form.version.data,
                 **_station_fields(form, kept=_kept_settings(station))))
         except VersionMismatch:
@@ -352,7 +352,7 @@ def _product_form(product=None, formdata=True) -> ProductForm:
 def products():
     form, errors, status = _product_form(), [], 200
     if request.method == "POST":
-        created, errors, status = _attempt(form, lambda: product_service.create_product(
+        created, errors, status = attempt(form, lambda: product_service.create_product(
             **_product_fields(form)))
         if created:
             flash(f"Product {created.code} was created.")
@@ -369,7 +369,7 @@ def edit_product(code):
     errors, status, message = [], 200, None
     if request.method == "POST":
         try:
-            saved, errors, status = _attempt(form, lambda: product_service.update_product(
+            saved, errors, status = attempt(form, lambda: product_service.update_product(
                 code, version=form.version.data, **_product_fields(form)))
         except VersionMismatch:
             product = product_service.get_product(code)
@@ -406,7 +406,7 @@ def delete_product(code):
 def api_keys():
     form, errors, status, secret = ApiKeyForm(), [], 200, None
     if request.method == "POST":
-        created, errors, status = _attempt(form, lambda: user_service.create_api_key(
+        created, errors, status = attempt(form, lambda: user_service.create_api_key(
             user=current_user, name=form.name.data or ""))
         if created:
             # Post, redirect, get: a reload shows the list, it does not make another key.

@@ -9,13 +9,13 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 
 from app.core import order_types as OT
-from app.core.errors import FieldError, Invalid, VersionMismatch
+from app.core.errors import Invalid, VersionMismatch
 from app.extensions import login_manager
 from app.models import DEFAULT_BOARD
 from app.services import boards, kiosk_links
 from app.services.stations import list_stations
-from app.web.admin import STALE, CheckboxesField, admin_required
-from app.web.forms import form_errors, require_submitted, show_once, take_shown
+from app.web.admin import STALE, CheckboxesField, admin_required, attempt
+from app.web.forms import require_submitted, show_once, take_shown
 from app.web.htmx import is_fragment_request, redirect, render
 from app.web.kiosk import open_link, screen_viewer
 
@@ -90,22 +90,12 @@ def _form(board=None, formdata=True) -> BoardForm:
     return form
 
 
-def _saved(form: BoardForm, write):
-    """Run the service write for a parsed form: (board, errors, status)."""
-    if not form.validate_on_submit():
-        return None, form_errors(form), 422
-    try:
-        return write(), [], 200
-    except Invalid as refused:
-        return None, refused.errors or [FieldError("", refused.message)], 422
-
-
 @bp.route("/admin/boards", methods=["GET", "POST"])
 @admin_required
 def boards_page():
     form, errors, status = _form(), [], 200
     if request.method == "POST":
-        created, errors, status = _saved(form, lambda: boards.create_board(
+        created, errors, status = attempt(form, lambda: boards.create_board(
             user=current_user, name=form.name.data, fields=_fields(form)))
         if created:
             flash(f"The ready board {created.title} was created; make it a link to open it "
@@ -135,7 +125,7 @@ def edit(name):
         return _edit_page(board, created=take_shown("board_link"))
     form = _form(board)
     try:
-        saved, errors, status = _saved(form, lambda: boards.update_board(
+        saved, errors, status = attempt(form, lambda: boards.update_board(
             user=current_user, name=board.name, fields=_fields(form),
             version=form.version.data))
     except VersionMismatch:

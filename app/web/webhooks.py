@@ -7,7 +7,7 @@ from wtforms import BooleanField, PasswordField, StringField
 
 from app.core import event_types as T
 from app.services import webhooks
-from app.web.admin import CheckboxesField, _attempt, admin_required
+from app.web.admin import CheckboxesField, admin_required, attempt
 from app.web.forms import EmptyForm, require_submitted
 from app.web.htmx import redirect, render
 
@@ -26,7 +26,7 @@ class WebhookForm(FlaskForm):
 def webhooks_page():
     form, errors, status = WebhookForm(), [], 200
     if request.method == "POST":
-        created, errors, status = _attempt(form, lambda: webhooks.create_subscription(
+        created, errors, status = attempt(form, lambda: webhooks.create_subscription(
             url=(form.url.data or "").strip(), event_types=form.event_types.data,
             secret=form.secret.data or None, is_active=form.is_active.data))
         if created:
